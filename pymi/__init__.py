@@ -1,3 +1,19 @@
-"""pymi: mutual information and entropy estimators with a compiled core."""
+"""pymi: mutual information and entropy estimators with a compiled C++/CUDA core.
+
+Quick start::
+
+    import numpy as np, pymi
+    x = np.random.default_rng(0).standard_normal((5000, 2))
+    print(pymi.entropy(x))                      # WKL estimate, nats
+    print(pymi.mutual_information(x[:, :1], x[:, 1:], method="ksg"))
+
+All values are in nats unless ``base="bits"`` (or ``est.to("bits")``).
+"""
+
+from ._api import entropy, make_estimator, mutual_information
+from ._estimate import Estimate
+from .estimators import TiesWarning
 
 __version__ = "0.1.0"
+
+__all__ = ["Estimate", "TiesWarning", "entropy", "make_estimator", "mutual_information"]

@@ -1,0 +1,225 @@
+"""Input validation shared by every estimator.
+
+Every check raises a ``TypeError``/``ValueError`` whose message names the
+argument, states what was expected and what was received, and says how to fix
+it (GUIDE section 8). Nothing here clamps, replaces or drops data silently.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_samples",
+    "as_labels",
+    "check_choice",
+    "check_k",
+    "check_same_length",
+    "drop_nonfinite_rows",
+    "duplicate_row_mask",
+]
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    """Convert array-likes, including torch tensors, to numpy without copying when possible."""
+    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # torch.Tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def as_samples(x: Any, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a C-contiguous float32/float64 array of shape (n_samples, n_features).
+
+    Arrays of shape (n,) become (n, 1); arrays of shape (n, d1, d2, ...) are
+    flattened per sample to (n, d1*d2*...). float16 is widened to float32.
+
+    Raises
+    ------
+    TypeError
+        For integer, boolean, complex or object dtypes.
+    ValueError
+        For scalars and empty input.
+    """
+    arr = _to_numpy(x)
+    if arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    if arr.dtype not in (np.float32, np.float64):
+        hint = (
+            "if these are class labels pass them as y with discrete_y=True; otherwise convert "
+            f"with {name}.astype(np.float64) (and add noise if the values are quantised)"
+        )
+        if arr.dtype.kind in "iub":
+            msg = (
+                f"{name} must hold continuous samples as float32 or float64; got dtype "
+                f"{arr.dtype} (integer data has zero-distance ties that break kNN "
+                f"estimators): {hint}"
+            )
+        else:
+            msg = f"{name} must be a float32 or float64 array; got dtype {arr.dtype}: {hint}"
+        raise TypeError(msg)
+    if arr.ndim == 0:
+        msg = f"{name} must be an array of samples with shape (n_samples, ...); got a scalar"
+        raise ValueError(msg)
+    if arr.shape[0] == 0:
+        msg = f"{name} is empty (shape {arr.shape}); pass at least a few samples (rows)"
+        raise ValueError(msg)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim > 2:
+        arr = arr.reshape(arr.shape[0], -1)
+    if arr.shape[1] == 0:
+        msg = f"{name} has no features (shape {arr.shape}); each sample needs at least one value"
+        raise ValueError(msg)
+    return np.ascontiguousarray(arr)
+
+
+def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Encode discrete labels as integer codes.
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n,)
+    classes : ndarray, the distinct labels in sorted order
+    """
+    arr = _to_numpy(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        msg = (
+            f"{name} must be a 1-D array of class labels when discrete_y=True; got shape "
+            f"{arr.shape} (one-hot labels: pass {name}.argmax(axis=1))"
+        )
+        raise ValueError(msg)
+    if arr.shape[0] == 0:
+        msg = f"{name} is empty; pass one label per sample"
+        raise ValueError(msg)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            msg = f"{name} contains NaN or inf labels; discrete labels must be finite"
+            raise ValueError(msg)
+        if np.any(arr != np.round(arr)):
+            msg = (
+                f"{name} holds non-integer float values but discrete_y=True expects class "
+                f"labels; pass discrete_y=False for a continuous {name}"
+            )
+            raise ValueError(msg)
+    classes, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.int64).reshape(-1), classes
+
+
+def check_same_length(x: np.ndarray, y: Any, x_name: str = "x", y_name: str = "y") -> None:
+    """Raise if two sample arrays have different numbers of rows."""
+    if x.shape[0] != np.shape(y)[0]:
+        msg = (
+            f"{x_name} and {y_name} must have the same number of samples; got "
+            f"{x_name}.shape={tuple(x.shape)}, {y_name}.shape={tuple(np.shape(y))}"
+        )
+        raise ValueError(msg)
+
+
+def check_k(k: Any, n: int, *, name: str = "k", where: str = "") -> int:
+    """Validate a neighbour count: an integer with 1 <= k < n."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        msg = f"{name} must be a positive integer; got {k!r} of type {type(k).__name__}"
+        raise TypeError(msg)
+    k = int(k)
+    if k < 1:
+        msg = f"{name}={k} must be a positive integer (number of neighbours)"
+        raise ValueError(msg)
+    if k >= n:
+        msg = f"{name}={k} must be smaller than n_samples={n}{where}; lower {name} or pass more samples"
+        raise ValueError(msg)
+    return k
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Validate a string option against its allowed values."""
+    if value not in choices:
+        msg = f"{name} must be one of {list(choices)}; got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def drop_nonfinite_rows(
+    arrays: list[tuple[str, np.ndarray]], nan_policy: str
+) -> tuple[list[np.ndarray], int]:
+    """Apply ``nan_policy`` to row-aligned arrays.
+
+    Parameters
+    ----------
+    arrays : list of (name, array)
+        Row-aligned arrays; float arrays are checked, others are only subset.
+    nan_policy : {"raise", "omit"}
+        ``"raise"`` raises on any NaN/inf; ``"omit"`` drops every row in which
+        any float array has a NaN/inf, from all arrays together.
+
+    Returns
+    -------
+    arrays : list of ndarray
+    n_dropped : int
+    """
+    check_choice(nan_policy, "nan_policy", ("raise", "omit"))
+    bad = np.zeros(arrays[0][1].shape[0], dtype=bool)
+    counts = {}
+    for name, arr in arrays:
+        if arr.dtype.kind != "f":
+            continue
+        finite = np.isfinite(arr)
+        if not finite.all():
+            counts[name] = (int(np.isnan(arr).sum()), int(np.isinf(arr).sum()))
+            bad |= ~finite.reshape(arr.shape[0], -1).all(axis=1)
+    if not bad.any():
+        return [a for _, a in arrays], 0
+    if nan_policy == "raise":
+        what = "; ".join(f"{n} contains {c[0]} NaN and {c[1]} inf values" for n, c in counts.items())
+        msg = (
+            f"{what} (in {int(bad.sum())} of {bad.size} rows); pass nan_policy='omit' to drop "
+            "those rows (from every variable together, keeping rows aligned)"
+        )
+        raise ValueError(msg)
+    keep = ~bad
+    if not keep.any():
+        msg = "every row contains NaN or inf values; nothing is left after nan_policy='omit'"
+        raise ValueError(msg)
+    return [np.ascontiguousarray(a[keep]) for _, a in arrays], int(bad.sum())
+
+
+def duplicate_row_mask(z: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows that have at least one exact copy elsewhere in ``z``.
+
+    O(n d + n log n): rows are hashed by a random projection, sorted, and
+    candidates with equal hashes are compared exactly.
+    """
+    n = z.shape[0]
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    proj = np.random.default_rng(12345).standard_normal(z.shape[1])
+    h = z.astype(np.float64, copy=False) @ proj
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    same_hash = hs[1:] == hs[:-1]
+    mask = np.zeros(n, dtype=bool)
+    if not same_hash.any():
+        return mask
+    idx = np.nonzero(same_hash)[0]
+    a, b = order[idx], order[idx + 1]
+    equal = np.all(z[a] == z[b], axis=1)
+    mask[a[equal]] = True
+    mask[b[equal]] = True
+    # Rows with equal hashes that are not adjacent to their copy (hash collisions
+    # interleaved with a different row) are rare; check runs of equal hashes fully.
+    if (~equal).any():
+        for i in idx[~equal]:
+            lo = i
+            while lo > 0 and hs[lo - 1] == hs[i]:
+                lo -= 1
+            hi = i + 1
+            while hi + 1 < n and hs[hi + 1] == hs[i]:
+                hi += 1
+            run = order[lo : hi + 1]
+            _, inv, cnt = np.unique(z[run], axis=0, return_inverse=True, return_counts=True)
+            mask[run[cnt[inv.reshape(-1)] > 1]] = True
+    return mask
