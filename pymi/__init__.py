@@ -10,10 +10,18 @@ Quick start::
 All values are in nats unless ``base="bits"`` (or ``est.to("bits")``).
 """
 
-from ._api import entropy, make_estimator, mutual_information
+from ._api import ENTROPY_METHODS, MI_METHODS, entropy, make_estimator, mutual_information
 from ._estimate import Estimate
 from .estimators import TiesWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["Estimate", "TiesWarning", "entropy", "make_estimator", "mutual_information"]
+__all__ = [
+    "ENTROPY_METHODS",
+    "MI_METHODS",
+    "Estimate",
+    "TiesWarning",
+    "entropy",
+    "make_estimator",
+    "mutual_information",
+]

@@ -21,6 +21,7 @@ from .._validation import (
     as_labels,
     as_samples,
     check_choice,
+    check_k,
     check_same_length,
     drop_nonfinite_rows,
     duplicate_row_mask,
@@ -207,7 +208,7 @@ class MIEstimator:
         need = self._min_samples(d)
         small = np.nonzero(counts < need)[0]
         if small.size:
-            shown = ", ".join(f"y={classes[c]!r}: {counts[c]}" for c in small[:5])
+            shown = ", ".join(f"y={_label(classes[c])!r}: {counts[c]}" for c in small[:5])
             msg = (
                 f"discrete_y=True estimates h(X | Y=y) within each class, which needs at least "
                 f"{need} samples per class here ({self._min_samples_reason(d)}); too few in "
@@ -300,16 +301,22 @@ class EntropySumEstimator(MIEstimator, ABC):
         tcond = np.empty_like(tx)
         for c in range(len(classes)):
             rows = codes == c
-            tcond[rows], _ = self._term(x[rows], f"x[y == {classes[c]!r}]", shared)
+            tcond[rows], _ = self._term(x[rows], f"x[y == {_label(classes[c])!r}]", shared)
         contrib = tx - tcond
         params = {**self._base_params(), **_public(shared), **info}
-        params["class_counts"] = {str(classes[c]): int(counts[c]) for c in range(len(classes))}
+        params["class_counts"] = {str(_label(classes[c])): int(counts[c]) for c in range(len(classes))}
         return float(contrib.mean()), contrib, params
 
     def _check_n(self, n: int, d: int, name: str) -> None:
-        need = self._min_samples(d)
-        if n < need:
-            msg = f"{name} has n_samples={n}; this estimator needs at least {need} ({self._min_samples_reason(d)})"
+        k = getattr(self, "k", None)
+        if k is not None:
+            check_k(k, n)
+        if self.whiten and n <= d + 1:
+            msg = (
+                f"{name} has n_samples={n} <= n_features + 1 = {d + 1}, too few to whiten with "
+                f"its covariance; pass more samples, reduce the dimension first "
+                f"(compress='pca'), or pass whiten=False"
+            )
             raise ValueError(msg)
 
     def _min_samples(self, d: int) -> int:
@@ -321,6 +328,11 @@ class EntropySumEstimator(MIEstimator, ABC):
     @abstractmethod
     def _point_terms(self, z: np.ndarray, shared: dict) -> tuple[np.ndarray, dict]:
         """Per-sample contributions (nats) whose mean is the entropy of ``z``."""
+
+
+def _label(value: Any) -> Any:
+    """A class label as a plain Python value (for messages and params)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _public(shared: dict) -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .._whitening import _raise_constant
-from ._base import MIEstimator
+from ._base import MIEstimator, _label
 
 __all__ = ["Gaussian"]
 
@@ -92,7 +92,7 @@ class Gaussian(MIEstimator):
         cond_h = 0.0
         for c in range(len(classes)):
             rows = codes == c
-            _, hc, lc = _fit(x[rows], f"x[y == {classes[c]!r}]")
+            _, hc, lc = _fit(x[rows], f"x[y == {_label(classes[c])!r}]")
             cond_logpdf[rows] = lc
             cond_h += counts[c] / x.shape[0] * (0.5 * d * _LOG_2PI_E + hc)
         value = (0.5 * d * _LOG_2PI_E + hx) - cond_h

@@ -1,0 +1,232 @@
+"""Bad input gets a clear error (argument, expectation, received value, fix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pymi
+from pymi.estimators import KL, KSG, WKL
+
+
+@pytest.fixture
+def xy():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 2))
+    return x, x + rng.standard_normal((300, 2))
+
+
+def test_nan_raises_with_count_and_fix(xy):
+    x, y = xy
+    x = x.copy()
+    x[3, 0] = np.nan
+    x[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"x contains 2 NaN and 0 inf values.*nan_policy='omit'"):
+        pymi.mutual_information(x, y)
+
+
+def test_inf_raises(xy):
+    x, y = xy
+    y = y.copy()
+    y[0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"y contains 0 NaN and 1 inf"):
+        pymi.mutual_information(x, y)
+
+
+def test_nan_omit_drops_rows_jointly(xy):
+    x, y = xy
+    x = x.copy()
+    x[[3, 9]] = np.nan
+    est = pymi.mutual_information(x, y, "kl", nan_policy="omit")
+    ref = pymi.mutual_information(np.delete(xy[0], [3, 9], 0), np.delete(y, [3, 9], 0), "kl")
+    assert est.n == 298
+    assert est.value == pytest.approx(ref.value)
+    assert est.params["n_dropped_nonfinite"] == 2
+
+
+def test_all_nan_omit():
+    x = np.full((10, 2), np.nan)
+    with pytest.raises(ValueError, match="every row contains NaN"):
+        pymi.entropy(x, nan_policy="omit")
+
+
+def test_mismatched_lengths(xy):
+    x, y = xy
+    with pytest.raises(ValueError, match=r"same number of samples; got x.shape=\(300, 2\), y.shape=\(299, 2\)"):
+        pymi.mutual_information(x, y[:-1])
+
+
+def test_k_too_large():
+    x = np.random.default_rng(0).standard_normal((8, 1))
+    with pytest.raises(ValueError, match=r"k=10 must be smaller than n_samples=8"):
+        pymi.entropy(x, "kl", k=10, whiten=False)
+
+
+@pytest.mark.parametrize("bad", [0, -3])
+def test_k_not_positive(bad):
+    with pytest.raises(ValueError, match=rf"k={bad} must be a positive integer"):
+        KL(k=bad)
+
+
+def test_k_wrong_type():
+    with pytest.raises(TypeError, match=r"k must be a positive integer; got 2.5"):
+        KSG(k=2.5)
+
+
+def test_wkl_k_too_small_names_smallest_k():
+    x = np.random.default_rng(0).standard_normal((500, 8))
+    with pytest.raises(ValueError, match=r"k=2 is too small .* d=8 .* need k >= 3; pass k=3"):
+        pymi.entropy(x, "wkl", k=2)
+
+
+def test_wkl_no_weights_in_high_dimension():
+    x = np.random.default_rng(0).standard_normal((500, 40))
+    with pytest.raises(ValueError, match=r"no usable weights in d=40 .* method='kl'"):
+        pymi.entropy(x, "wkl", k=5)
+
+
+def test_class_with_too_few_samples():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 2))
+    y = np.zeros(200, dtype=int)
+    y[:3] = 1
+    with pytest.raises(ValueError, match=r"at least 6 samples per class.*y=1: 3.*Merge or drop rare classes"):
+        pymi.mutual_information(x, y, "kl", discrete_y=True)
+
+
+def test_non_integer_labels():
+    x = np.random.default_rng(0).standard_normal((50, 1))
+    with pytest.raises(ValueError, match="non-integer float values but discrete_y=True"):
+        pymi.mutual_information(x, np.linspace(0, 1, 50), discrete_y=True)
+
+
+def test_onehot_labels_rejected():
+    x = np.random.default_rng(0).standard_normal((50, 1))
+    with pytest.raises(ValueError, match=r"1-D array of class labels.*argmax"):
+        pymi.mutual_information(x, np.eye(5)[np.arange(50) % 5], discrete_y=True)
+
+
+def test_constant_column():
+    x = np.random.default_rng(0).standard_normal((100, 3))
+    x[:, 1] = 4.0
+    with pytest.raises(ValueError, match=r"x has 1 constant column\(s\) \[1\].*Drop those columns"):
+        pymi.entropy(x)
+
+
+def test_constant_column_without_whitening():
+    x = np.random.default_rng(0).standard_normal((100, 2))
+    x[:, 0] = 1.0
+    with pytest.raises(ValueError, match=r"constant column"):
+        pymi.entropy(x, whiten=False)
+
+
+def test_duplicate_columns_singular_covariance():
+    x = np.random.default_rng(0).standard_normal((100, 3))
+    x[:, 2] = x[:, 0]
+    with pytest.raises(ValueError, match=r"singular covariance \(numerical rank 2 < 3 features\)"):
+        pymi.entropy(x)
+
+
+def test_fewer_samples_than_dimensions():
+    x = np.random.default_rng(0).standard_normal((10, 20))
+    with pytest.raises(ValueError, match=r"x has n_samples=10 <= n_features \+ 1 = 21.*compress=.pca."):
+        pymi.entropy(x, "kl", k=3)
+
+
+def test_duplicates_jitter_warns_with_fraction():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 2))
+    x[200:300] = x[:100]  # 200 rows (50%) have a copy
+    with pytest.warns(pymi.TiesWarning, match=r"x: 50.00% of samples have an exact duplicate"):
+        est = pymi.entropy(x, "kl", random_state=0)
+    assert np.isfinite(est.value)
+    assert est.params["ties_jittered_fraction_x"] == 0.5
+
+
+def test_duplicates_jitter_is_seeded():
+    x = np.repeat(np.random.default_rng(0).standard_normal((100, 2)), 2, axis=0)
+    with pytest.warns(pymi.TiesWarning):
+        a = pymi.entropy(x, "kl", random_state=3)
+    with pytest.warns(pymi.TiesWarning):
+        b = pymi.entropy(x, "kl", random_state=3)
+    assert a.value == b.value
+
+
+def test_duplicates_raise():
+    x = np.repeat(np.random.default_rng(0).standard_normal((100, 2)), 2, axis=0)
+    with pytest.raises(ValueError, match=r"x has 200 rows \(100.00% of 200\) with an exact duplicate.*ties='jitter'"):
+        pymi.entropy(x, ties="raise")
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, bool])
+def test_integer_dtype(dtype):
+    x = (np.arange(100) % 7).astype(dtype).reshape(-1, 1)
+    with pytest.raises(TypeError, match=rf"x must hold continuous samples as float32 or float64; got dtype {np.dtype(dtype)}"):
+        pymi.entropy(x)
+
+
+def test_object_dtype():
+    x = np.array([["a", "b"]] * 10, dtype=object)
+    with pytest.raises(TypeError, match=r"x must be a float32 or float64 array; got dtype object"):
+        pymi.entropy(x)
+
+
+def test_integer_y_hints_discrete():
+    x = np.random.default_rng(0).standard_normal((100, 1))
+    with pytest.raises(TypeError, match=r"y must hold continuous samples.*discrete_y=True"):
+        pymi.mutual_information(x, np.arange(100) % 3)
+
+
+def test_empty_input():
+    with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 3\)\)"):
+        pymi.entropy(np.empty((0, 3)))
+
+
+def test_scalar_input():
+    with pytest.raises(ValueError, match="got a scalar"):
+        pymi.entropy(np.float64(3.0))
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match=r"method must be one of .* got 'knn'"):
+        pymi.mutual_information(np.zeros((5, 1)), np.zeros((5, 1)), "knn")
+
+
+def test_ksg_has_no_entropy():
+    with pytest.raises(ValueError, match=r"method must be one of \['kl', 'wkl', 'kde', 'gaussian'\] for entropy"):
+        pymi.entropy(np.zeros((5, 1)), "ksg")
+    with pytest.raises(TypeError, match="KSG estimates mutual information only; pass y"):
+        KSG().estimate(np.zeros((5, 1)))
+
+
+def test_k_for_gaussian_rejected():
+    with pytest.raises(TypeError, match=r"method='gaussian' takes none; drop k"):
+        pymi.entropy(np.zeros((5, 1)), "gaussian", k=3)
+
+
+def test_unknown_option():
+    with pytest.raises(TypeError, match=r"invalid option for method='kl'"):
+        pymi.entropy(np.zeros((5, 1)), "kl", bandwidth=3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"nan_policy": "drop"}, r"nan_policy must be one of \['raise', 'omit'\]; got 'drop'"),
+        ({"ties": "ignore"}, r"ties must be one of \['jitter', 'raise'\]; got 'ignore'"),
+        ({"device": "gpu"}, r"device must be one of \['auto', 'cpu', 'cuda'\]; got 'gpu'"),
+        ({"base": "bans"}, r"base must be one of \['bits', 'dits', 'nats'\]; got 'bans'"),
+        ({"backend": "annoy"}, r"backend must be one of .*; got 'annoy'"),
+        ({"jitter_scale": -1.0}, r"jitter_scale must be a positive finite number"),
+    ],
+)
+def test_option_values(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        WKL(**kwargs)
+
+
+def test_estimate_unit_validation():
+    from pymi import Estimate
+
+    with pytest.raises(ValueError, match="base must be one of"):
+        Estimate(1.0, 0.1, "nats", "kl").to("furlongs")
