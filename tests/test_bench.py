@@ -53,7 +53,8 @@ class CountingEstimator:
 
     def __call__(self, method, options, x, y):
         if self.fail_after is not None and self.calls >= self.fail_after:
-            raise self.exc("simulated interruption")
+            msg = "simulated interruption"
+            raise self.exc(msg)
         self.calls += 1
         return ESTIMATE_ONE(method, options, x, y)
 
@@ -64,7 +65,14 @@ class CountingEstimator:
 def test_tiny_run_writes_every_file(tmp_path):
     out = bench.run(tiny(), out_dir=tmp_path / "run", progress=False)
     names = {p.name for p in out.iterdir()}
-    assert {"results.csv", "config.json", "metadata.json", "summary.md", "summary.csv", "g2.png"} <= names
+    assert {
+        "results.csv",
+        "config.json",
+        "metadata.json",
+        "summary.md",
+        "summary.csv",
+        "g2.png",
+    } <= names
     assert ".lock" not in names
     assert (out / "g2.png").read_bytes()[:8] == PNG_MAGIC
 
@@ -188,7 +196,9 @@ def test_malformed_row_in_the_middle_is_an_error(tmp_path):
 
 def test_config_mismatch_is_a_clear_error(tmp_path):
     bench.run(tiny(), out_dir=tmp_path / "r", progress=False, report=False)
-    with pytest.raises(bench.ConfigMismatchError, match=r"different config \(n: 300 -> 400\).*--out"):
+    with pytest.raises(
+        bench.ConfigMismatchError, match=r"different config \(n: 300 -> 400\).*--out"
+    ):
         bench.run(tiny(n=400), out_dir=tmp_path / "r", progress=False, report=False)
     with pytest.raises(bench.ConfigMismatchError, match=r"estimators.wkl added"):
         bench.run(
@@ -224,7 +234,8 @@ def test_estimator_failure_is_recorded_not_fatal(tmp_path, monkeypatch):
 
     def flaky(method, options, x, y):
         if method == "ksg" and y[0, 0] == flaky.bad_first:
-            raise ValueError("boom\nsecond line")
+            msg = "boom\nsecond line"
+            raise ValueError(msg)
         return original(method, options, x, y)
 
     # the data of (g2, true MI 2, seed 0), the same for every estimator
@@ -290,7 +301,7 @@ def test_image_task_with_per_task_estimators_and_n(tmp_path):
 def test_toml_and_json_configs_load(tmp_path):
     toml = tmp_path / "my bench.toml"
     toml.write_text(
-        'n = 300\nseeds = [1, 2]\nmi_grid = {start = 0, stop = 4, num = 3}\n'
+        "n = 300\nseeds = [1, 2]\nmi_grid = {start = 0, stop = 4, num = 3}\n"
         '[estimators.w]\nmethod = "wkl"\nk = 5\n[estimators.kl]\n'
         '[tasks.g2]\ngenerator = "correlated_normal"\ndim_x = 2\ndim_y = 2\n'
     )
@@ -317,14 +328,35 @@ def test_presets_are_valid():
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
-        ({"estimators": {"x": {"method": "nope"}}}, r"estimator 'x': method must be one of \[.*'wkl'\] .*; got method='nope'"),
-        ({"estimators": {"kl": {"method": "kl", "kk": 3}}}, r"estimator 'kl': pymi rejects the options .*'kk'"),
-        ({"estimators": {"kl": {"method": "kl", "base": "bits"}}}, r"options \['base'\] cannot be set"),
-        ({"tasks": {"t": {"generator": "gaussian"}}}, r"generator must be one of \[.*'correlated_normal'.*\] \(pymi.datasets\); got 'gaussian'"),
-        ({"tasks": {"t": {"generator": "correlated_normal", "dim_x": 2}}}, r"invalid arguments for generator 'correlated_normal'.*accepts \['dim_x', 'dim_y'"),
-        ({"tasks": {"t": {"generator": "correlated_normal", "dim_x": 0, "dim_y": 2}}}, r"task 't': generator 'correlated_normal' rejects .*dim_x must be a positive integer"),
+        (
+            {"estimators": {"x": {"method": "nope"}}},
+            r"estimator 'x': method must be one of \[.*'wkl'\] .*; got method='nope'",
+        ),
+        (
+            {"estimators": {"kl": {"method": "kl", "kk": 3}}},
+            r"estimator 'kl': pymi rejects the options .*'kk'",
+        ),
+        (
+            {"estimators": {"kl": {"method": "kl", "base": "bits"}}},
+            r"options \['base'\] cannot be set",
+        ),
+        (
+            {"tasks": {"t": {"generator": "gaussian"}}},
+            r"generator must be one of \[.*'correlated_normal'.*\] \(pymi.datasets\); got 'gaussian'",
+        ),
+        (
+            {"tasks": {"t": {"generator": "correlated_normal", "dim_x": 2}}},
+            r"invalid arguments for generator 'correlated_normal'.*accepts \['dim_x', 'dim_y'",
+        ),
+        (
+            {"tasks": {"t": {"generator": "correlated_normal", "dim_x": 0, "dim_y": 2}}},
+            r"task 't': generator 'correlated_normal' rejects .*dim_x must be a positive integer",
+        ),
         ({"tasks": {"t": {**TASK, "mi": 1.0}}}, r"\['mi'\] are set by the benchmark"),
-        ({"tasks": {"t": {**TASK, "estimators": ["wkl"]}}}, r"lists estimators \['wkl'\] that are not defined"),
+        (
+            {"tasks": {"t": {**TASK, "estimators": ["wkl"]}}},
+            r"lists estimators \['wkl'\] that are not defined",
+        ),
         ({"tasks": {"t": {"dim_x": 2}}}, r"task 't' must be a table with a 'generator' key"),
         ({"tasks": {"bad name": TASK}}, r"task names must be .*got 'bad name'"),
         ({"mi_grid": []}, r"mi_grid is empty"),
@@ -343,7 +375,10 @@ def test_config_errors_name_what_was_expected(changes, match):
 
 
 def test_config_file_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"config file '.*missing.toml' not found; pass an existing .json or .toml"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"config file '.*missing.toml' not found; pass an existing .json or .toml",
+    ):
         bench.load_config(tmp_path / "missing.toml")
     (tmp_path / "c.yaml").write_text("n: 3")
     with pytest.raises(bench.ConfigError, match=r"must be a .json or .toml file; got .*'.yaml'"):
@@ -354,16 +389,22 @@ def test_config_file_errors(tmp_path):
     (tmp_path / "d.json").write_text('{"n": 5')
     with pytest.raises(bench.ConfigError, match="is not valid JSON"):
         bench.load_config(tmp_path / "d.json")
-    with pytest.raises(bench.ConfigError, match=r"preset must be one of \['paper-gaussian', 'quick'\]"):
+    with pytest.raises(
+        bench.ConfigError, match=r"preset must be one of \['paper-gaussian', 'quick'\]"
+    ):
         bench.preset("paper")
 
 
 def test_select_estimators_and_tasks():
     cfg = bench.preset("quick").select(estimators=["ksg", "gaussian"], tasks=["gaussian-2x2"])
     assert list(cfg.estimators) == ["ksg", "gaussian"] and list(cfg.tasks) == ["gaussian-2x2"]
-    with pytest.raises(bench.ConfigError, match=r"estimator 'foo' is neither defined .* nor a pymi method"):
+    with pytest.raises(
+        bench.ConfigError, match=r"estimator 'foo' is neither defined .* nor a pymi method"
+    ):
         bench.preset("quick").select(estimators=["foo"])
-    with pytest.raises(bench.ConfigError, match=r"tasks \['t9'\] are not defined .*defined tasks: \["):
+    with pytest.raises(
+        bench.ConfigError, match=r"tasks \['t9'\] are not defined .*defined tasks: \["
+    ):
         bench.preset("quick").select(tasks=["t9"])
 
 
@@ -387,7 +428,17 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(tiny().to_dict()))
     out = tmp_path / "out"
-    args = ["bench", str(cfg), "--out", str(out), "--no-progress", "--grid", "0,1", "--estimators", "kl"]
+    args = [
+        "bench",
+        str(cfg),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--grid",
+        "0,1",
+        "--estimators",
+        "kl",
+    ]
     assert main(args) == 0
     captured = capsys.readouterr()
     assert "| kl |" in captured.out and "2 estimates" in captured.err
@@ -417,7 +468,9 @@ def test_cli_errors(argv, match, capsys):
 
 
 def test_cli_print_config(capsys):
-    assert bench_main(["--preset", "paper-gaussian", "--print-config", "--tasks", "gaussian-4x4"]) == 0
+    assert (
+        bench_main(["--preset", "paper-gaussian", "--print-config", "--tasks", "gaussian-4x4"]) == 0
+    )
     cap = capsys.readouterr()
     cfg = json.loads(cap.out)
     assert list(cfg["tasks"]) == ["gaussian-4x4"] and len(cfg["mi_grid"]) == 41

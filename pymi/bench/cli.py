@@ -97,20 +97,40 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src = p.add_argument_group("what to run (one of)")
     src.add_argument("config", nargs="?", help="benchmark config file (.toml or .json)")
     src.add_argument("--preset", choices=sorted(PRESETS), help="a built-in benchmark (see below)")
-    src.add_argument("--quick", action="store_true", help="same as --preset quick (under 2 minutes on 2 cores)")
+    src.add_argument(
+        "--quick", action="store_true", help="same as --preset quick (under 2 minutes on 2 cores)"
+    )
     ov = p.add_argument_group("overrides (applied to the config or preset)")
-    ov.add_argument("--estimators", metavar="A,B", help="comma-separated estimator labels of the config, or pymi methods")
+    ov.add_argument(
+        "--estimators",
+        metavar="A,B",
+        help="comma-separated estimator labels of the config, or pymi methods",
+    )
     ov.add_argument("--tasks", metavar="A,B", help="comma-separated task labels of the config")
-    ov.add_argument("--grid", metavar="SPEC", help="true MI in nats: 'start:stop:num' (linspace) or 'v1,v2,...'")
+    ov.add_argument(
+        "--grid", metavar="SPEC", help="true MI in nats: 'start:stop:num' (linspace) or 'v1,v2,...'"
+    )
     ov.add_argument("--n", type=int, metavar="N", help="samples per estimate")
     ov.add_argument("--seeds", metavar="SPEC", help="'3' = seeds 0,1,2; '4,7' = seeds 4 and 7")
     ov.add_argument("--name", help="benchmark label (default output folder runs/<name>)")
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>)")
-    out.add_argument("--no-resume", action="store_true", help="refuse a folder that already holds results instead of continuing it")
+    out.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="refuse a folder that already holds results instead of continuing it",
+    )
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
-    out.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and the number of estimates, then exit")
-    out.add_argument("--report-only", action="store_true", help="only rewrite summary and figures of --out from its results.csv")
+    out.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved config as JSON and the number of estimates, then exit",
+    )
+    out.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite summary and figures of --out from its results.csv",
+    )
     p.set_defaults(func=_main)
     return p
 
@@ -162,7 +182,9 @@ def _main(args: argparse.Namespace) -> int:
             print(f"# {config.n_estimates} estimates", file=sys.stderr)
             return 0
         out = Path(args.out) if args.out else Path("runs") / config.name
-        print(f"pymi bench {config.name!r}: {config.n_estimates} estimates -> {out}", file=sys.stderr)
+        print(
+            f"pymi bench {config.name!r}: {config.n_estimates} estimates -> {out}", file=sys.stderr
+        )
         run(config, out_dir=out, resume=not args.no_resume, progress=not args.no_progress)
     except (ConfigError, FileNotFoundError, FileExistsError) as err:
         print(f"pymi bench: error: {err}", file=sys.stderr)

@@ -3,12 +3,14 @@
 :func:`write_report` reads ``results.csv`` and ``config.json`` of a run folder and writes
 
 ``summary.csv`` / ``summary.md``
-    Per task x estimator: estimates done and failed, mean absolute error, worst
+    Per task x estimator: estimates done and failed, mean (signed) error, RMSE, mean
+    absolute error, worst
     absolute error (and the true MI where it occurs), worst absolute bias of the
     mean over seeds, mean seconds per estimate.
 ``<task>.png``
     Estimated vs true MI (identity line; mean over seeds with a min-max band; one
-    colour per estimator), and below it the error ``estimate - true`` on its own scale.
+    colour per estimator), and below it the error ``estimate - true`` on a symlog scale
+    (linear within +-0.1 nats, so small errors are visible next to saturating estimators).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SUMMARY_FIELDS: tuple[str, ...] = (
     "n",
     "n_estimates",
     "n_failed",
+    "mean_error",
+    "rmse",
     "mean_abs_error",
     "max_abs_error",
     "max_abs_error_at_mi",
@@ -101,6 +105,8 @@ def summarize(out_dir: str | Path) -> list[dict[str, Any]]:
                 "n": tspec.get("n", config["n"]),
                 "n_estimates": len(group),
                 "n_failed": len(group) - len(ok),
+                "mean_error": math.nan,
+                "rmse": math.nan,
                 "mean_abs_error": math.nan,
                 "max_abs_error": math.nan,
                 "max_abs_error_at_mi": math.nan,
@@ -110,6 +116,8 @@ def summarize(out_dir: str | Path) -> list[dict[str, Any]]:
             }
             if errs.size:
                 i = int(np.argmax(np.abs(errs)))
+                row["mean_error"] = float(np.mean(errs))
+                row["rmse"] = float(np.sqrt(np.mean(errs**2)))
                 row["mean_abs_error"] = float(np.mean(np.abs(errs)))
                 row["max_abs_error"] = float(abs(errs[i]))
                 row["max_abs_error_at_mi"] = ok[i]["true_mi"]
@@ -120,9 +128,9 @@ def summarize(out_dir: str | Path) -> list[dict[str, Any]]:
     return summary
 
 
-def _num(value: Any, digits: int = 4) -> str:
+def _num(value: Any, digits: int = 4, *, sign: bool = False) -> str:
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.{digits}f}"
+        return "" if math.isnan(value) else f"{value:{'+' if sign else ''}.{digits}f}"
     return str(value)
 
 
@@ -153,8 +161,8 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
             "",
             f"![{task}]({task}.png)",
             "",
-            "| estimator | options | mean abs error | max abs error (at I) | max abs bias (at I) | mean time / estimate (s) | failed |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            "| estimator | options | mean error | RMSE | mean abs error | max abs error (at I) | max abs bias (at I) | mean time / estimate (s) | failed |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for s in summary:
             if s["task"] != task:
@@ -162,7 +170,8 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
             opts = config["estimators"][s["estimator"]]
             opt_text = ", ".join(f"{k}={v}" for k, v in opts.items())
             lines.append(
-                f"| {s['estimator']} | {opt_text} | {_num(s['mean_abs_error'])} | "
+                f"| {s['estimator']} | {opt_text} | {_num(s['mean_error'], sign=True)} | {_num(s['rmse'])} | "
+                f"{_num(s['mean_abs_error'])} | "
                 f"{_num(s['max_abs_error'])} ({_num(s['max_abs_error_at_mi'], 2)}) | "
                 f"{_num(s['max_abs_bias'])} ({_num(s['max_abs_bias_at_mi'], 2)}) | "
                 f"{_num(s['mean_seconds'], 3)} | {s['n_failed']}/{s['n_estimates']} |"
@@ -170,13 +179,12 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
     return "\n".join(lines) + "\n"
 
 
-def plot_task(
-    out_dir: str | Path, task: str, *, path: str | Path | None = None
-) -> Path:
+def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None) -> Path:
     """Figure of estimated vs true MI (nats) for one task of a run folder.
 
     Top: the identity line, and per estimator the mean over seeds (markers) with a
-    min-max band; bottom: the error ``estimate - true`` (mean and min-max).
+    min-max band; bottom: the error ``estimate - true`` (mean and min-max) on a
+    symmetric-log scale, linear within +-0.1 nats.
 
     Parameters
     ----------
@@ -208,14 +216,20 @@ def plot_task(
     grid = config["mi_grid"]
     lo, hi = min(grid), max(grid)
 
-    fig = Figure(figsize=(6.4, 7.2))
-    ax, axe = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+    fig = Figure(figsize=(6.4, 8.0))
+    ax, axe = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="true MI", zorder=1)
     axe.axhline(0.0, color="black", lw=1, ls="--")
     for est in ests:
         colour = colours[all_ests.index(est) % len(colours)]
         pts = _by_point([r for r in rows if r["task"] == task and r["estimator"] == est])
-        failed = sum(1 for r in rows if r["task"] == task and r["estimator"] == est and (r["error"] or not math.isfinite(r["estimate"])))
+        failed = sum(
+            1
+            for r in rows
+            if r["task"] == task
+            and r["estimator"] == est
+            and (r["error"] or not math.isfinite(r["estimate"]))
+        )
         label = est + (f" ({failed} failed)" if failed else "")
         if not pts:
             ax.plot([], [], color=colour, label=label + " (no estimates)")
@@ -237,13 +251,16 @@ def plot_task(
         if k not in ("generator", "n", "estimators", "estimator_options")
     )
     ax.set_title(
-        f"{task}: {tspec['generator']}" + (f" ({dims})" if dims else "")
+        f"{task}: {tspec['generator']}"
+        + (f" ({dims})" if dims else "")
         + f"\nN = {n}, {seeds} seed{'s' if seeds > 1 else ''}; mean over seeds"
         + (", band = min-max" if seeds > 1 else ""),
         fontsize=10,
     )
     ax.set_ylabel("estimated MI (nats)")
-    axe.set_ylabel("estimate - true (nats)")
+    # symlog: linear within +-0.1 nats (small errors stay visible next to saturating ones)
+    axe.set_yscale("symlog", linthresh=0.1, linscale=1.5)
+    axe.set_ylabel("estimate - true (nats)\nsymlog, linear within ±0.1")
     axe.set_xlabel("true MI (nats)")
     ax.grid(alpha=0.3)
     axe.grid(alpha=0.3)
@@ -283,7 +300,9 @@ def write_report(out_dir: str | Path, *, figures: bool = True) -> list[Path]:
         w = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
         w.writeheader()
         for s in summary:
-            w.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()})
+            w.writerow(
+                {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
+            )
     written.append(out / "summary.csv")
     (out / "summary.md").write_text(_markdown(config, summary, meta), encoding="utf-8")
     written.append(out / "summary.md")

@@ -138,8 +138,9 @@ def read_results(out_dir: str | Path, *, repair: bool = False) -> list[dict[str,
     for lineno, fields in enumerate(reader, start=2):
         try:
             if len(fields) != len(CSV_FIELDS):
-                raise ValueError(f"{len(fields)} fields instead of {len(CSV_FIELDS)}")
-            row: dict[str, Any] = dict(zip(CSV_FIELDS, fields))
+                problem = f"{len(fields)} fields instead of {len(CSV_FIELDS)}"
+                raise ValueError(problem)
+            row: dict[str, Any] = dict(zip(CSV_FIELDS, fields, strict=True))
             row["true_mi"] = float(row["true_mi"])
             row["seed"] = int(row["seed"])
             row["n"] = int(row["n"])
@@ -305,7 +306,9 @@ def _alive(pid: int) -> bool:
 # --------------------------------------------------------------------------- estimation
 
 
-def _estimate_one(method: str, options: Mapping[str, Any], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _estimate_one(
+    method: str, options: Mapping[str, Any], x: np.ndarray, y: np.ndarray
+) -> tuple[float, float]:
     """One MI estimate in nats: ``(value, stderr)``. The single call site of pymi (patchable in tests)."""
     from .._api import mutual_information
 
@@ -328,15 +331,23 @@ def _progress(total: int, initial: int, enabled: bool, desc: str) -> Any:
     except ImportError:
         print("pymi bench: install tqdm for progress bars (pip install tqdm)", file=sys.stderr)
         return None
-    return tqdm(total=total, initial=initial, desc=desc, unit="est", dynamic_ncols=True, file=sys.stderr)
+    return tqdm(
+        total=total, initial=initial, desc=desc, unit="est", dynamic_ncols=True, file=sys.stderr
+    )
 
 
-def _resolve(config_or_path: BenchConfig | str | os.PathLike[str] | Mapping[str, Any]) -> BenchConfig:
+def _resolve(
+    config_or_path: BenchConfig | str | os.PathLike[str] | Mapping[str, Any],
+) -> BenchConfig:
     if isinstance(config_or_path, BenchConfig):
         return config_or_path
     if isinstance(config_or_path, Mapping):
         return BenchConfig.from_dict(config_or_path)
-    if isinstance(config_or_path, str) and not Path(config_or_path).suffix and not Path(config_or_path).exists():
+    if (
+        isinstance(config_or_path, str)
+        and not Path(config_or_path).suffix
+        and not Path(config_or_path).exists()
+    ):
         return preset(config_or_path)
     if isinstance(config_or_path, (str, os.PathLike)):
         return load_config(config_or_path)
@@ -429,7 +440,9 @@ def run(
                 raise ConfigMismatchError(msg) from None
             if existing != resolved:
                 changes = _diff(existing, resolved)
-                shown = "; ".join(changes[:8]) + (f"; ... ({len(changes)} differences)" if len(changes) > 8 else "")
+                shown = "; ".join(changes[:8]) + (
+                    f"; ... ({len(changes)} differences)" if len(changes) > 8 else ""
+                )
                 msg = (
                     f"run folder {str(out)!r} holds a run of a different config ({shown}); "
                     f"pass a new out_dir (--out DIR) for this config, or rerun with the config "
@@ -452,7 +465,12 @@ def run(
         if meta_path.exists():
             with contextlib.suppress(json.JSONDecodeError):
                 meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        session: dict[str, Any] = {"start": _now(), "end": None, "computed": 0, "wall_seconds": None}
+        session: dict[str, Any] = {
+            "start": _now(),
+            "end": None,
+            "computed": 0,
+            "wall_seconds": None,
+        }
         env = environment()
         session["environment"] = env
         sessions = [*meta.get("sessions", []), session]
@@ -471,7 +489,9 @@ def run(
         t_wall = time.perf_counter()
         gen_seconds = 0.0
         status = "interrupted"
-        bar = _progress(config.n_estimates, len(done & _planned_keys(config)), progress, config.name)
+        bar = _progress(
+            config.n_estimates, len(done & _planned_keys(config)), progress, config.name
+        )
         writer = _ResultsWriter(csv_path)
         try:
             for task in config.tasks.values():
@@ -479,7 +499,11 @@ def run(
                 ests = config.estimators_for(task)
                 for true_mi in config.mi_grid:
                     for seed in config.seeds:
-                        todo = [e for e in ests if result_key(task.name, e.name, true_mi, seed) not in done]
+                        todo = [
+                            e
+                            for e in ests
+                            if result_key(task.name, e.name, true_mi, seed) not in done
+                        ]
                         if not todo:
                             continue
                         ss = _seed_sequence(task.name, true_mi, seed)
@@ -490,12 +514,19 @@ def run(
                             x, y, gen_error = sample.x, sample.y, ""
                         except Exception as err:  # noqa: BLE001 - recorded, not fatal
                             x = y = None
-                            gen_error = _one_line(f"data generation failed: {type(err).__name__}: {err}")
+                            gen_error = _one_line(
+                                f"data generation failed: {type(err).__name__}: {err}"
+                            )
                         gen_seconds += time.perf_counter() - t0
                         for est in todo:
                             if bar is not None:
-                                bar.set_postfix_str(f"{task.name} {est.name} I={true_mi:g} seed={seed}", refresh=False)
-                            row = _run_point(config, task, est, true_mi, seed, n, x, y, gen_error, est_seed)
+                                bar.set_postfix_str(
+                                    f"{task.name} {est.name} I={true_mi:g} seed={seed}",
+                                    refresh=False,
+                                )
+                            row = _run_point(
+                                config, task, est, true_mi, seed, n, x, y, gen_error, est_seed
+                            )
                             writer.append(row)
                             done.add(result_key(task.name, est.name, true_mi, seed))
                             session["computed"] += 1
@@ -512,7 +543,10 @@ def run(
             session["generator_seconds"] = round(gen_seconds, 3)
             meta.update(_summary_timings(rows, sessions))
             meta["status"] = status
-            meta["n_estimates_done"] = len({result_key(r["task"], r["estimator"], r["true_mi"], r["seed"]) for r in rows} & _planned_keys(config))
+            meta["n_estimates_done"] = len(
+                {result_key(r["task"], r["estimator"], r["true_mi"], r["seed"]) for r in rows}
+                & _planned_keys(config)
+            )
             meta["n_failed"] = sum(1 for r in rows if r["error"])
             if status == "complete":
                 meta["finished"] = session["end"]
@@ -524,7 +558,11 @@ def run(
         try:
             write_report(out)
         except ImportError as err:
-            warnings.warn(f"pymi bench: figures skipped ({err}); pip install matplotlib", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"pymi bench: figures skipped ({err}); pip install matplotlib",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     return out
 
 
@@ -592,7 +630,9 @@ def _summary_timings(rows: list[dict[str, Any]], sessions: list[dict[str, Any]])
     return {
         "timings": {
             "wall_seconds_total": round(sum(s.get("wall_seconds") or 0.0 for s in sessions), 3),
-            "generator_seconds_total": round(sum(s.get("generator_seconds") or 0.0 for s in sessions), 3),
+            "generator_seconds_total": round(
+                sum(s.get("generator_seconds") or 0.0 for s in sessions), 3
+            ),
             "estimator_seconds_total": round(sum(per_est.values()), 3),
             "estimator_seconds_by_estimator": {k: round(v, 3) for k, v in per_est.items()},
             "estimator_seconds_by_task": {k: round(v, 3) for k, v in per_task.items()},

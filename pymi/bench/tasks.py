@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -271,7 +270,7 @@ class EstimatorSpec:
         if isinstance(spec, str):
             spec = {"method": spec}
         if not isinstance(spec, Mapping):
-            msg = f"estimator {name!r} must be a table {{method = ..., <options>}}; got {spec!r}; pass e.g. {{\"method\": \"wkl\", \"k\": 5}}"
+            msg = f'estimator {name!r} must be a table {{method = ..., <options>}}; got {spec!r}; pass e.g. {{"method": "wkl", "k": 5}}'
             raise ConfigError(msg)
         spec = dict(spec)
         method = spec.pop("method", name)
@@ -387,7 +386,7 @@ class TaskSpec:
             ests = tuple(ests)
         eopts = spec.pop("estimator_options", {}) or {}
         if not isinstance(eopts, Mapping):
-            msg = f"task {name!r}: estimator_options must be a table of options; got {eopts!r}; pass e.g. {{compress = \"pca\"}}"
+            msg = f'task {name!r}: estimator_options must be a table of options; got {eopts!r}; pass e.g. {{compress = "pca"}}'
             raise ConfigError(msg)
         return cls(
             name=name,
@@ -780,4 +779,3 @@ def preset(name: str) -> BenchConfig:
         msg = f"preset must be one of {sorted(PRESETS)}; got {name!r}; or pass a config file"
         raise ConfigError(msg)
     return PRESETS[name][1]()
-
