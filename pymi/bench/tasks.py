@@ -299,8 +299,8 @@ class EstimatorSpec:
         if not isinstance(self.method, str) or self.method not in reg:
             msg = (
                 f"estimator {self.name!r}: method must be one of {sorted(reg)} (the methods this "
-                f"pymi installation provides); got method={self.method!r}; fix the name, or merge "
-                f"the branch that provides it"
+                f"pymi installation provides); got method={self.method!r}; fix the name, or install a pymi "
+                f"version that provides it"
             )
             raise ConfigError(msg)
         check_estimator_options(self.method, self.options, where=f"estimator {self.name!r}")
