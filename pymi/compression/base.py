@@ -24,7 +24,9 @@ class NotFittedError(ValueError, AttributeError):
 def check_latent_dim(latent_dim: Any, name: str = "latent_dim") -> int:
     """Validate a code size: a positive integer."""
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
-        msg = f"{name} must be a positive int; got {latent_dim!r} of type {type(latent_dim).__name__}"
+        msg = (
+            f"{name} must be a positive int; got {latent_dim!r} of type {type(latent_dim).__name__}"
+        )
         raise TypeError(msg)
     if latent_dim < 1:
         msg = f"{name} must be a positive int; got {name}={latent_dim}"
