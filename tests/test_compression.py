@@ -264,8 +264,13 @@ def test_compressed_modes():
     )
     assert ed.params["compression"]["compressor_y"] == "passthrough" and ed.params["discrete_y"]
     assert ed.value > 0.2
-    with pytest.raises(NotImplementedError, match="differential entropy is not invariant"):
+    with pytest.raises(TypeError, match="differential entropy is not invariant"):
         comp.entropy(x)
+    with pytest.raises(TypeError, match="Compressed estimates mutual information only"):
+        comp.estimate(x)
+    assert comp.estimate(x, y).value == pytest.approx(
+        Compressed(GaussianRef(), PCA(2), random_state=0).mutual_information(x, y).value
+    )
     assert "Compressed(" in repr(comp)
 
 
@@ -350,6 +355,21 @@ def test_compress_pair_pca():
         compress_pair(x, np.zeros(1000, int), method="pca", latent_dim=(2, 2), discrete_y=True)
 
 
+def test_torch_tensor_inputs():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    zx, zy = correlated_normal(400, 1.0, 2, 2, rng)
+    x, y = embed(zx, 6, rng), embed(zy, 6, rng)
+    ref = Compressed(GaussianRef(), PCA(2), random_state=0).mutual_information(x, y)
+    tens = Compressed(GaussianRef(), PCA(2), random_state=0).mutual_information(
+        torch.from_numpy(x), torch.from_numpy(y)
+    )
+    assert tens.value == ref.value
+    np.testing.assert_array_equal(
+        PCA(2).fit(torch.from_numpy(x)).transform(x), PCA(2).fit(x).transform(x)
+    )
+
+
 def test_seed_and_jobs_helpers():
     assert resolve_seed(5) == 5
     assert resolve_seed(np.random.default_rng(0)) == resolve_seed(np.random.default_rng(0))
@@ -357,10 +377,14 @@ def test_seed_and_jobs_helpers():
         ValueError, match="random_state must be a non-negative integer; got random_state=-1"
     ):
         resolve_seed(-1)
-    assert resolve_n_jobs(None) is None and resolve_n_jobs(-1) >= 1
-    with pytest.raises(ValueError, match="n_jobs must be None, -1 or a positive int; got n_jobs=0"):
-        resolve_n_jobs(0)
-    with pytest.raises(TypeError, match="n_jobs must be None, -1 or a positive int; got 1.5"):
+    assert resolve_n_jobs(None) is None and resolve_n_jobs(-1) >= 1 and resolve_n_jobs(0) >= 1
+    with pytest.raises(
+        ValueError, match=r"n_jobs must be None, -1 \(all cores\) or a positive int; got n_jobs=-2"
+    ):
+        resolve_n_jobs(-2)
+    with pytest.raises(
+        TypeError, match=r"n_jobs must be None, -1 \(all cores\) or a positive int; got 1.5"
+    ):
         resolve_n_jobs(1.5)  # type: ignore[arg-type]
 
 

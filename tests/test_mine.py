@@ -93,10 +93,14 @@ def test_mine_conv_critic_on_images():
 def test_mine_errors():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(5).normal(size=(100, 2))
-    with pytest.raises(
-        NotImplementedError, match=r"MINE estimates mutual information only .* pymi.entropy"
-    ):
+    with pytest.raises(TypeError, match=r"MINE estimates mutual information only .* pymi.entropy"):
         MINE().entropy(x)
+    with pytest.raises(TypeError, match="MINE estimates mutual information only"):
+        MINE().estimate(x)
+    with pytest.raises(ValueError, match=r"base must be one of \['bits', 'dits', 'nats'\]"):
+        MINE(base="log2")
+    with pytest.raises(ValueError, match=r"nan_policy must be one of \['raise', 'omit'\]"):
+        MINE(nan_policy="drop")
     with pytest.raises(
         TypeError,
         match=r"y must have a floating-point dtype; got dtype=int64.*pass discrete_y=True",
@@ -104,7 +108,9 @@ def test_mine_errors():
         MINE(**FAST).mutual_information(x, np.arange(100))
     bad = x.copy()
     bad[1, 1] = np.inf
-    with pytest.raises(ValueError, match="x contains 0 NaN and 1 infinite values in 1 rows"):
+    with pytest.raises(
+        ValueError, match="x contains 0 NaN and 1 infinite values in 1 rows; pass nan_policy='omit'"
+    ):
         MINE(**FAST).mutual_information(bad, x)
     with pytest.raises(
         ValueError,
@@ -148,3 +154,21 @@ def test_mine_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' but PyTorch .* sees no CUDA GPU"):
             MINE(device="cuda").mutual_information(x, x)
+
+
+def test_mine_units_nan_policy_and_tensors():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x, y = correlated_normal(300, 0.5, 1, 1, rng)
+    kw = {"hidden": (16,), "max_epochs": 2, "batch_size": 64, "random_state": 0, **FAST}
+    nats = MINE(**kw).mutual_information(x, y)
+    bits = MINE(base="bits", **kw).mutual_information(x, y)
+    assert bits.unit == "bits" and bits.value == pytest.approx(nats.value / math.log(2))
+    # torch tensors are accepted and give the same result as numpy input
+    tens = MINE(**kw).mutual_information(torch.from_numpy(x), torch.from_numpy(y))
+    assert tens.value == nats.value
+    # nan_policy="omit" drops non-finite rows from both sides, keeping them aligned
+    xb = np.vstack([x, [[np.nan]], [[1.0]]])
+    yb = np.vstack([y, [[0.0]], [[np.inf]]])
+    res = MINE(nan_policy="omit", **kw).mutual_information(xb, yb)
+    assert res.params["n_dropped_nonfinite"] == 2 and res.value == nats.value

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .._torch import to_numpy
+
 __all__ = ["Compressor", "NotFittedError", "check_float_array", "check_latent_dim"]
 
 
@@ -44,7 +46,7 @@ def check_float_array(x: Any, name: str = "x", *, min_ndim: int = 2) -> np.ndarr
     ValueError
         If ``x`` has too few dimensions, no samples, or NaN / infinite entries.
     """
-    arr = np.asarray(x)
+    arr = to_numpy(x)
     if not np.issubdtype(arr.dtype, np.floating):
         msg = (
             f"{name} must have a floating-point dtype; got dtype={arr.dtype}. "

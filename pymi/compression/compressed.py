@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._estimate import Estimate
-from .._torch import resolve_seed
+from .._torch import resolve_seed, to_numpy
 from .base import Compressor, NotFittedError
 
 __all__ = ["Compressed", "CompressedPair", "compress_pair", "make_compressor"]
@@ -110,7 +110,7 @@ class Compressed:
     Notes
     -----
     Differential entropy is not invariant under compression, so
-    :meth:`entropy` is not supported.
+    :meth:`entropy` raises a TypeError.
 
     Examples
     --------
@@ -209,17 +209,27 @@ class Compressed:
             raise TypeError(msg)
         return replace(inner, params={**inner.params, "compression": pair.params})
 
-    def estimate(self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False) -> Estimate:
-        """Same as :meth:`mutual_information`."""
+    def estimate(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, discrete_y: bool = False
+    ) -> Estimate:
+        """Same as :meth:`mutual_information` (``y=None`` asks for an entropy: not supported)."""
+        if y is None:
+            return self.entropy(x)
         return self.mutual_information(x, y, discrete_y=discrete_y)
 
     def entropy(self, x: np.ndarray) -> Estimate:
-        """Not supported: differential entropy changes under compression (only MI is invariant)."""
+        """Not supported: differential entropy changes under compression (only MI is invariant).
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
         msg = (
             "Compressed estimates mutual information only: differential entropy is not "
-            "invariant under the encoder. Estimate entropy on the raw data instead"
+            "invariant under the encoder; pass y, or estimate the entropy on the raw data"
         )
-        raise NotImplementedError(msg)
+        raise TypeError(msg)
 
     def encode(self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False) -> CompressedPair:
         """Split the rows, fit the compressors on the training part, encode the rest.
@@ -229,7 +239,7 @@ class Compressed:
         CompressedPair
             ``(x_codes, y_codes, params, eval_index)`` for the held-out rows, aligned.
         """
-        xa, ya = np.asarray(x), np.asarray(y)
+        xa, ya = to_numpy(x), to_numpy(y)
         if xa.ndim < 1 or ya.ndim < 1 or xa.shape[0] != ya.shape[0]:
             msg = (
                 "x and y must have the same number of samples (rows); "
@@ -429,7 +439,7 @@ def compress_pair(
     >>> pair.x.shape, pair.y.shape, pair.params["n_eval"]
     ((500, 2), (500, 1), 500)
     """
-    xa, ya = np.asarray(x), np.asarray(y)
+    xa, ya = to_numpy(x), to_numpy(y)
     if isinstance(latent_dim, tuple):
         if len(latent_dim) != 2:
             msg = f"latent_dim must be an int or a pair (x, y); got latent_dim={latent_dim!r}"

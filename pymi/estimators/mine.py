@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._estimate import Estimate
+from .._estimate import Estimate, unit_factor
 from .._torch import (
     import_torch,
     progress_bar,
@@ -25,6 +25,7 @@ from .._torch import (
     resolve_n_jobs,
     resolve_seed,
     seeded,
+    to_numpy,
     torch_threads,
 )
 
@@ -116,6 +117,11 @@ class MINE:
         term (all ``n (n - 1)`` pairs when fewer).
     weight_decay : float, default 0
         Adam weight decay.
+    base : {"nats", "bits", "dits"}, default "nats"
+        Unit of the returned estimate.
+    nan_policy : {"raise", "omit"}, default "raise"
+        ``"omit"`` drops every row with a NaN / inf in ``x`` or ``y`` (rows stay
+        aligned; the count is in ``params["n_dropped_nonfinite"]``).
     random_state : int, numpy.random.Generator or None
         Seeds the split, the initialisation, the batches and the shuffles; the
         same seed gives the same estimate on the CPU (with the same ``n_jobs``).
@@ -176,11 +182,19 @@ class MINE:
         n_blocks: int = 10,
         max_pairs: int = 200_000,
         weight_decay: float = 0.0,
+        base: str = "nats",
+        nan_policy: str = "raise",
         random_state: int | np.random.Generator | None = None,
         device: str = "auto",
         n_jobs: int | None = None,
         progress: bool | None = None,
     ) -> None:
+        unit_factor(base)
+        self.base = base
+        if nan_policy not in ("raise", "omit"):
+            msg = f"nan_policy must be one of ['raise', 'omit']; got {nan_policy!r}"
+            raise ValueError(msg)
+        self.nan_policy = nan_policy
         hid = tuple(hidden)
         if not hid or not all(
             isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hid
@@ -261,17 +275,27 @@ class MINE:
         )
 
     # -- protocol -------------------------------------------------------------------
-    def estimate(self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False) -> Estimate:
-        """Same as :meth:`mutual_information`."""
+    def estimate(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, discrete_y: bool = False
+    ) -> Estimate:
+        """Same as :meth:`mutual_information` (``y=None`` asks for an entropy: not supported)."""
+        if y is None:
+            return self.entropy(x)
         return self.mutual_information(x, y, discrete_y=discrete_y)
 
     def entropy(self, x: np.ndarray) -> Estimate:
-        """Not supported: MINE bounds mutual information, not entropy."""
+        """Not supported: MINE bounds mutual information, not entropy.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
         msg = (
-            "MINE estimates mutual information only (a Donsker-Varadhan lower bound); use "
-            "pymi.entropy(x, method='wkl') or another entropy estimator"
+            "MINE estimates mutual information only (a Donsker-Varadhan lower bound); pass y, "
+            "or use pymi.entropy(x, method='wkl') for an entropy"
         )
-        raise NotImplementedError(msg)
+        raise TypeError(msg)
 
     def mutual_information(
         self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False
@@ -295,18 +319,27 @@ class MINE:
             standard error (``params["stderr_method"]``), ``n`` = test rows.
         """
         torch = import_torch()
-        xa = self._check_side(x, "x")
+        omit = self.nan_policy == "omit"
+        xa = self._check_side(x, "x", omit=omit)
         if discrete_y:
             ya, classes = self._one_hot(y)
         else:
-            ya, classes = self._check_side(y, "y"), None
-        n = xa.shape[0]
-        if ya.shape[0] != n:
+            ya, classes = self._check_side(y, "y", omit=omit), None
+        if ya.shape[0] != xa.shape[0]:
             msg = (
                 "x and y must have the same number of samples; got "
                 f"x.shape={np.shape(x)}, y.shape={np.shape(y)}"
             )
             raise ValueError(msg)
+        n_dropped = 0
+        if omit:
+            keep = np.isfinite(xa.reshape(len(xa), -1)).all(1) & np.isfinite(
+                ya.reshape(len(ya), -1)
+            ).all(1)
+            n_dropped = int((~keep).sum())
+            if n_dropped:
+                xa, ya = xa[keep], ya[keep]
+        n = xa.shape[0]
         n_val = int(round(self.validation_fraction * n))
         n_test = int(round(self.test_fraction * n))
         n_train = n - n_val - n_test
@@ -354,14 +387,8 @@ class MINE:
                 math.log1p(-self.ema_decay),
             )
             history: dict[str, list[float]] = {"train_bound": [], "val_bound": []}
-            best, best_state, best_epoch, wait, steps, stopped_early = (
-                -math.inf,
-                None,
-                0,
-                0,
-                0,
-                False,
-            )
+            best, best_state, best_epoch = -math.inf, None, 0
+            wait, steps, stopped_early = 0, 0, False
             # fixed validation pairs (at most 16 per row), so epochs are compared on the same pairs
             val_pairing = self._pairing(torch, n_val, 16 * n_val, gen, dev)
             bar = progress_bar(self.max_epochs, enabled=self.progress, desc="MINE")  # type: ignore[arg-type]
@@ -449,14 +476,16 @@ class MINE:
             "device": str(dev),
             "discrete_y": bool(discrete_y),
             "n_classes": None if classes is None else len(classes),
+            "n_dropped_nonfinite": n_dropped,
             "reference": "Belghazi et al., ICML 2018",
         }
-        return Estimate(float(value), stderr, "nats", "mine", params, int(Xe.shape[0]))
+        result = Estimate(float(value), stderr, "nats", "mine", params, int(Xe.shape[0]))
+        return result if self.base == "nats" else result.to(self.base)
 
     # -- helpers --------------------------------------------------------------------
     @staticmethod
-    def _check_side(v: Any, name: str) -> np.ndarray:
-        arr = np.asarray(v)
+    def _check_side(v: Any, name: str, *, omit: bool = False) -> np.ndarray:
+        arr = to_numpy(v)
         if not np.issubdtype(arr.dtype, np.floating):
             hint = " (for class labels in y pass discrete_y=True)" if name == "y" else ""
             msg = (
@@ -470,19 +499,19 @@ class MINE:
             msg = f"{name} must hold samples along the first axis; got {name}.shape={arr.shape}"
             raise ValueError(msg)
         finite = np.isfinite(arr)
-        if not finite.all():
+        if not omit and not finite.all():
             bad = int((~finite.reshape(arr.shape[0], -1)).any(axis=1).sum())
             msg = (
                 f"{name} contains {int(np.isnan(arr).sum())} NaN and "
-                f"{int(np.isinf(arr).sum())} infinite values in {bad} rows; drop those rows "
-                "from x and y before estimating"
+                f"{int(np.isinf(arr).sum())} infinite values in {bad} rows; pass "
+                "nan_policy='omit' to drop those rows"
             )
             raise ValueError(msg)
         return arr
 
     @staticmethod
     def _one_hot(y: Any) -> tuple[np.ndarray, np.ndarray]:
-        arr = np.asarray(y)
+        arr = to_numpy(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
