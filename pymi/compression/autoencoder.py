@@ -215,7 +215,10 @@ class _TorchAutoencoder(Compressor):
                     encoder.train()
                     decoder.train()
                     order = torch.randperm(n_train, generator=gen, device=dev)
-                    total, count = 0.0, 0
+                    total, count = (
+                        torch.zeros((), device=dev),
+                        0,
+                    )  # summed on device: no per-step sync
                     for start in range(0, n_train, batch):
                         idx = order[start : start + batch]
                         if idx.numel() < 2:  # batch norm needs two samples
@@ -235,12 +238,12 @@ class _TorchAutoencoder(Compressor):
                         opt.zero_grad(set_to_none=True)
                         loss.backward()
                         opt.step()
-                        total += float(loss.detach()) * idx.numel()
+                        total += loss.detach() * idx.numel()
                         count += idx.numel()
                         steps += 1
                         if self.max_steps is not None and steps >= self.max_steps:
                             break
-                    history["train_loss"].append(total / max(count, 1))
+                    history["train_loss"].append(float(total) / max(count, 1))
                     postfix = {"train": f"{history['train_loss'][-1]:.4f}"}
                     if n_val:
                         val = self._loss(torch, encoder, decoder, x_val)

@@ -100,6 +100,7 @@ class Compressor(ABC):
     # -- public API -------------------------------------------------------------------
     def fit(self, x: np.ndarray) -> Compressor:
         """Fit the compressor on the samples ``x`` (samples first). Returns ``self``."""
+        self._fitted = False  # a failed refit must not leave a half-updated fitted state
         arr = self._validate(x, fitting=True)
         self._fit(arr)
         self._fitted = True

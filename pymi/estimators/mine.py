@@ -416,11 +416,13 @@ class MINE:
                         opt.zero_grad(set_to_none=True)
                         loss.backward()
                         opt.step()
-                        bounds.append(float(t_joint.mean().detach() - lme_d))
+                        bounds.append(t_joint.mean().detach() - lme_d)  # no per-step sync
                         steps += 1
                         if self.max_steps is not None and steps >= self.max_steps:
                             break
-                    history["train_bound"].append(float(np.mean(bounds)) if bounds else math.nan)
+                    history["train_bound"].append(
+                        float(torch.stack(bounds).mean()) if bounds else math.nan
+                    )
                     val = self._heldout_bound(torch, crit, Xva, Yva, gen, val_pairing)
                     history["val_bound"].append(val)
                     if val > best:
