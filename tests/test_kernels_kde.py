@@ -1,0 +1,246 @@
+"""Gaussian KDE kernels (GUIDE 1.3): `_core.kde_log_kernel_sums` and `pymi._kde`.
+
+Differential tests against the dense float64 reference in ``kde_reference.py``,
+on every backend (``device`` = "cpu", and "cuda" when a GPU is present), plus
+closed-form entropies and a test for every error message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kde_reference as ref
+from pymi import _core
+
+U32 = 2.0**-24  # float32 unit roundoff
+
+
+def _cuda_available() -> bool:
+    count = getattr(_core, "cuda_device_count", None)
+    if count is None or not hasattr(_core, "cuda_kde_log_kernel_sums"):
+        return False
+    try:
+        return int(count()) > 0
+    except Exception:  # noqa: BLE001 - any failure means "no usable GPU"
+        return False
+
+
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.cuda,
+            pytest.mark.skipif(not _cuda_available(), reason="no CUDA device / not built with CUDA"),
+        ],
+    ),
+]
+
+
+def kernel(device: str):
+    """The `kde_log_kernel_sums` of one backend, as f(x, bandwidths, shift_sq)."""
+    if device == "cpu":
+        return lambda x, h, s, n_jobs=0: _core.kde_log_kernel_sums(x, h, s, n_jobs)
+    return lambda x, h, s, n_jobs=0: _core.cuda_kde_log_kernel_sums(x, h, s)
+
+
+def kernel_tolerance(expected: np.ndarray, n: int, d: int, dtype) -> np.ndarray:
+    """Allowed |L - L_ref| for one input dtype.
+
+    |dL| is the relative error of the kernel sum. float64 input: the spec,
+    1e-6 (relative to |L| once |L| > 1). The float64 path computes distances in
+    float64 and rounds the shifted distance and the exponent to float32, so its
+    error is ~3u<|t|> + exp error + float32 partial sums, a few 1e-7 in practice.
+
+    float32 input (reference evaluated in float64 on the same float32 values):
+    every squared distance carries a relative error <= (d + 2) u, the shifted
+    distance, float32 bandwidth constant and product each add u relative, so
+    |dt_j| <= (d + 5) u |c| r2_j with c = -1/(2h^2). Averaged with the weights
+    w_j ~ exp(t_j): |c| <r2>_w = <|t|>_w + |c| s_i, where <|t|>_w <= log(n - 1)
+    (the entropy of w is at most log(n - 1) and the largest term is 1) and
+    |c| s_i <= |L| + log(n - 1). Hence |dL| <= (d + 5) u (2 log n + |L|), plus
+    the 1e-6 floor for exp and summation.
+    """
+    if np.dtype(dtype) == np.float64:
+        return 1e-6 * np.maximum(1.0, np.abs(expected))
+    return 1e-6 + (d + 5) * U32 * (2.0 * np.log(n) + np.abs(expected))
+
+
+def _bandwidths_for(x: np.ndarray) -> np.ndarray:
+    """Very small (only the shift keeps these finite) to very large."""
+    r_nn = np.sqrt(np.median(ref.nn_squared_distance(x)))
+    return np.array([1e-3 * r_nn, 0.05 * r_nn, 0.5 * r_nn, 2.0 * r_nn, 10.0, 1e4])
+
+
+# ---------------------------------------------------------------------------
+# kernel vs reference
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 2, 4, 8, 16])
+def test_kernel_matches_reference(device, dtype, d):
+    rng = np.random.default_rng(100 + d)
+    n = 157  # not a multiple of any tile size: exercises the padding
+    x = (rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, d)).astype(dtype)
+    h = _bandwidths_for(x)
+    shift = ref.nn_squared_distance(x)
+    expected = ref.log_kernel_sums(x, h)
+    got = kernel(device)(x, h, shift)
+    assert got.shape == (len(h), n) and got.dtype == np.float64
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_larger_n_several_tiles(device, dtype):
+    rng = np.random.default_rng(7)
+    n, d = 2100, 3  # > one column tile, last row block partial
+    x = rng.standard_normal((n, d)).astype(dtype)
+    h = np.array([0.02, 0.3, 3.0])
+    expected = ref.log_kernel_sums(x, h)
+    got = kernel(device)(x, h, ref.nn_squared_distance(x))
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("wrong", ["zero", "too_large"])
+def test_kernel_is_exact_with_a_wrong_shift(device, dtype, wrong):
+    """The shift is only numerics: a wrong one must not change L (rows are recomputed)."""
+    rng = np.random.default_rng(3)
+    n, d = 120, 3
+    x = rng.standard_normal((n, d)).astype(dtype)
+    h = np.array([1e-3, 0.01, 0.2, 5.0])
+    true_shift = ref.nn_squared_distance(x)
+    shift = np.zeros(n) if wrong == "zero" else true_shift + 10.0
+    expected = ref.log_kernel_sums(x, h)
+    got = kernel(device)(x, h, shift)
+    assert np.all(np.isfinite(got))
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_kernel_tiny_and_huge_bandwidths(device):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((80, 2))
+    shift = ref.nn_squared_distance(x)
+    h = np.array([1e-9, 1e-6, 1e6, 1e30])
+    got = kernel(device)(x, h, shift)
+    expected = ref.log_kernel_sums(x, h)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, 80, 2, np.float64))
+    # limit h -> inf: every term is 1
+    np.testing.assert_allclose(got[-1], np.log(79.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_duplicate_points(device, dtype):
+    """Duplicates are kept (distance 0, term 1); only j == i is excluded."""
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((40, 3))
+    x = np.concatenate([base, base[:10], base[:3]]).astype(dtype)
+    shift = ref.nn_squared_distance(x)
+    assert np.sum(shift == 0) == 23
+    h = np.array([1e-4, 0.3])
+    got = kernel(device)(x, h, shift)
+    expected = ref.log_kernel_sums(x, h)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, len(x), 3, dtype))
+    # tiny h: duplicated-once points see exactly one term of 1, triplicates two
+    np.testing.assert_allclose(got[0, 3:10], 0.0, atol=1e-6)
+    np.testing.assert_allclose(got[0, :3], np.log(2.0), atol=1e-6)
+
+
+def test_kernel_threads_are_deterministic():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((700, 5))
+    h = np.array([0.1, 0.5])
+    s = ref.nn_squared_distance(x)
+    a = _core.kde_log_kernel_sums(x, h, s, 1)
+    b = _core.kde_log_kernel_sums(x, h, s, 2)
+    c = _core.kde_log_kernel_sums(x, h, s)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_kernel_accepts_non_contiguous_and_lists():
+    rng = np.random.default_rng(4)
+    big = rng.standard_normal((60, 6))
+    x = big[:, ::2]  # strided view
+    s = ref.nn_squared_distance(x)
+    expected = _core.kde_log_kernel_sums(np.ascontiguousarray(x), [0.5, 1.0], s)
+    np.testing.assert_array_equal(_core.kde_log_kernel_sums(x, [0.5, 1.0], list(s)), expected)
+    np.testing.assert_array_equal(
+        _core.kde_log_kernel_sums(np.asfortranarray(x), np.array([0.5, 1.0]), s), expected
+    )
+
+
+# ---------------------------------------------------------------------------
+# kernel errors
+
+
+def _ok_args(n=10, d=2):
+    x = np.random.default_rng(0).standard_normal((n, d))
+    return x, np.array([0.5]), ref.nn_squared_distance(x)
+
+
+def test_kernel_rejects_bad_dtype():
+    x, h, s = _ok_args()
+    with pytest.raises(TypeError, match=r"x must have dtype float32 or float64; got int64"):
+        _core.kde_log_kernel_sums(x.astype(np.int64), h, s)
+    with pytest.raises(TypeError, match=r"x must be a numpy array of float32 or float64; got list"):
+        _core.kde_log_kernel_sums(x.tolist(), h, s)
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (np.zeros(5), r"x must be a 2-D array \(n_samples, n_features\); got x.shape=\(5,\)"),
+        (np.zeros((1, 3)), r"at least 2 samples for leave-one-out sums; got 1"),
+        (np.zeros((4, 0)), r"x must have at least 1 feature; got x.shape=\(4, 0\)"),
+    ],
+)
+def test_kernel_rejects_bad_shape(x, match):
+    with pytest.raises(ValueError, match=match):
+        _core.kde_log_kernel_sums(x, np.array([1.0]), np.zeros(len(x)))
+
+
+def test_kernel_rejects_non_finite_x():
+    x, h, s = _ok_args()
+    x[2, 1] = np.nan
+    x[3, 0] = np.inf
+    with pytest.raises(ValueError, match=r"x contains 2 non-finite values \(NaN or inf\)"):
+        _core.kde_log_kernel_sums(x, h, s)
+
+
+@pytest.mark.parametrize(
+    ("h", "match"),
+    [
+        (np.array([0.5, 0.0]), r"bandwidths must be finite and positive .*got bandwidths\[1\]=0"),
+        (np.array([-1.0]), r"got bandwidths\[0\]=-1"),
+        (np.array([np.nan]), r"got bandwidths\[0\]=nan"),
+        (np.array([1e-200]), r"\(and > 1e-150\); got bandwidths\[0\]=1e-200"),
+        (np.array([]), r"bandwidths must be a non-empty 1-D array; got shape \(0,\)"),
+        (np.ones((2, 2)), r"bandwidths must be a non-empty 1-D array; got shape \(2, 2\)"),
+    ],
+)
+def test_kernel_rejects_bad_bandwidths(h, match):
+    x, _, s = _ok_args()
+    with pytest.raises(ValueError, match=match):
+        _core.kde_log_kernel_sums(x, h, s)
+
+
+@pytest.mark.parametrize(
+    ("s", "match"),
+    [
+        (np.zeros(9), r"shift_sq must have shape \(n_samples,\) = \(10,\); got shape \(9,\)"),
+        (np.zeros((10, 1)), r"shift_sq must have shape \(n_samples,\) = \(10,\); got shape \(10, 1\)"),
+        (np.r_[np.zeros(9), -1.0], r"shift_sq must be finite and >= 0 .*got shift_sq\[9\]=-1"),
+        (np.r_[np.nan, np.zeros(9)], r"got shift_sq\[0\]=nan"),
+    ],
+)
+def test_kernel_rejects_bad_shift(s, match):
+    x, h, _ = _ok_args()
+    with pytest.raises(ValueError, match=match):
+        _core.kde_log_kernel_sums(x, h, s)
