@@ -44,21 +44,25 @@ def loo_log_density(x: np.ndarray, bandwidths) -> np.ndarray:
     return log_kernel_sums(x, h) - norm[:, None]
 
 
-def lscv_score(x: np.ndarray, bandwidths) -> np.ndarray:
-    """Least-squares cross-validation score of GUIDE 1.3, shape (m,).
+def lscv_terms(x: np.ndarray, bandwidths) -> tuple[np.ndarray, np.ndarray]:
+    """The two sums of the LSCV score of GUIDE 1.3, each of shape (m,).
 
-    LSCV(h) = (1/N^2) sum_{i,j} (4 pi h^2)^(-d/2) exp(-||x_i - x_j||^2 / (4 h^2))
-              - (2/N) sum_i p_{-i}(x_i),  the i = j terms included in the first sum.
+    first  = (1/N^2) sum_{i,j} (4 pi h^2)^(-d/2) exp(-||x_i - x_j||^2 / (4 h^2))  (i = j included)
+    second = (2/N) sum_i p_{-i}(x_i)
     """
     x = np.asarray(x, dtype=np.float64)
     n, d = x.shape
+    h = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
     r2 = squared_distances(x)
-    out = []
-    for h in np.atleast_1d(np.asarray(bandwidths, dtype=np.float64)):
-        first = np.sum((4.0 * np.pi * h * h) ** (-d / 2) * np.exp(-r2 / (4.0 * h * h))) / n**2
-        p_loo = np.exp(loo_log_density(x, [h])[0])
-        out.append(first - 2.0 * p_loo.mean())
-    return np.array(out)
+    first = [np.sum((4.0 * np.pi * b * b) ** (-d / 2) * np.exp(-r2 / (4.0 * b * b))) / n**2 for b in h]
+    second = 2.0 * np.exp(loo_log_density(x, h)).mean(axis=1)
+    return np.array(first), second
+
+
+def lscv_score(x: np.ndarray, bandwidths) -> np.ndarray:
+    """LSCV(h) = first - second (see :func:`lscv_terms`), shape (m,)."""
+    first, second = lscv_terms(x, bandwidths)
+    return first - second
 
 
 def grid_optimum(x: np.ndarray, method: str, grid) -> float:
