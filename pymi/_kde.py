@@ -11,11 +11,18 @@ The bandwidth maximises the mean LOO log-likelihood ("ml") or minimises the
 least-squares cross-validation score ("lscv"), searched over log h.
 
 The O(N^2 d) work is one compiled pass, ``pymi._core.kde_log_kernel_sums``,
-which evaluates several bandwidths per pass (log-sum-exp shifted by each
-point's squared nearest-neighbour distance). This module holds the policy:
-normalising constants, the bracketing search and its pass count. Inputs are
-assumed validated (finite float32/float64, shape (n, d), n >= 2) by the
-public estimators.
+which evaluates several bandwidths per pass (a log-sum-exp shifted per point).
+This module holds the policy: the shift, normalising constants, the
+bracketing search and its pass count. Inputs are assumed validated (finite
+float32/float64, shape (n, d), n >= 2) by the public estimators.
+
+The shift. The kernel contract (csrc/API.md) asks for the squared
+nearest-neighbour distance. The CPU kernel moves a too-large shift down
+online (exact, and as fast), so by default this module passes a free upper
+bound, the squared distance to the next row (:func:`upper_bound_shift`):
+no kNN search, which for d >= ~8 would cost more than the kernel itself.
+A backend that needs the exact nearest-neighbour shift (a GPU kernel without
+the online update) gets :func:`nn_squared_distances` instead.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ __all__ = [
     "lscv_score",
     "nn_squared_distances",
     "select_bandwidth",
+    "upper_bound_shift",
 ]
 
 Method = Literal["ml", "lscv"]
@@ -46,8 +54,9 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def nn_squared_distances(x: NDArray[np.floating], *, n_jobs: int = -1) -> NDArray[np.float64]:
     """Squared Euclidean distance from each point to its nearest other point.
 
-    This is the per-row log-sum-exp shift of the kernel (the largest kernel
-    term of row i is then exp(0) = 1). Duplicated points give 0.
+    The log-sum-exp shift of the kernel contract (the largest kernel term of
+    row i is then exp(0) = 1); also used to count exact duplicates (distance
+    0) when explaining a degenerate bandwidth search.
 
     Parameters
     ----------
@@ -68,6 +77,18 @@ def nn_squared_distances(x: NDArray[np.floating], *, n_jobs: int = -1) -> NDArra
     return np.square(dist[:, 1], dtype=np.float64)
 
 
+def upper_bound_shift(x: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Squared distance from each point to the next row (cyclically): O(n d).
+
+    An upper bound on the squared nearest-neighbour distance, and a valid
+    log-sum-exp shift for the CPU kernel, which lowers each row's shift to the
+    smallest distance it meets (see csrc/cpu/kde.cpp).
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    diff = x64 - np.roll(x64, -1, axis=0)
+    return np.einsum("ij,ij->i", diff, diff)
+
+
 def _points(x: ArrayLike) -> NDArray[np.floating]:
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
@@ -82,7 +103,7 @@ def _log_kernel_sums(
     n_jobs: int,
 ) -> NDArray[np.float64]:
     if shift_sq is None:
-        shift_sq = nn_squared_distances(x, n_jobs=n_jobs)
+        shift_sq = upper_bound_shift(x)
     return _core.kde_log_kernel_sums(x, bandwidths, np.asarray(shift_sq, dtype=np.float64), n_jobs)
 
 
@@ -104,8 +125,9 @@ def loo_log_density(
     n_jobs : int, default -1
         Threads (-1: all cores).
     shift_sq : array_like of shape (n,), optional
-        Squared nearest-neighbour distances, the numerical shift of the
-        log-sum-exp (computed when omitted; pass it to reuse it across calls).
+        Per-point log-sum-exp shift: squared nearest-neighbour distances or
+        any upper bound (default :func:`upper_bound_shift`). Numerics only:
+        the result does not depend on it.
 
     Returns
     -------
@@ -160,7 +182,7 @@ def lscv_score(
     n_jobs : int, default -1
         Threads (-1: all cores).
     shift_sq : array_like of shape (n,), optional
-        Squared nearest-neighbour distances (computed when omitted).
+        Per-point log-sum-exp shift (see :func:`loo_log_density`).
 
     Returns
     -------
@@ -280,7 +302,7 @@ def select_bandwidth(
     n_jobs : int, default -1
         Threads (-1: all cores).
     shift_sq : array_like of shape (n,), optional
-        Squared nearest-neighbour distances (computed once when omitted).
+        Per-point log-sum-exp shift (see :func:`loo_log_density`).
     grid_points : int, default 7
         Bandwidths per kernel pass (>= 3).
     rtol : float, default 1e-2
@@ -313,7 +335,7 @@ def select_bandwidth(
     x = _points(x)
     n, d = x.shape
     if shift_sq is None:
-        shift_sq = nn_squared_distances(x, n_jobs=n_jobs)
+        shift_sq = upper_bound_shift(x)
     shift_sq = np.asarray(shift_sq, dtype=np.float64)
     sigma = np.std(x, axis=0, ddof=1, dtype=np.float64)
     if not np.all(sigma > 0.0):
@@ -377,7 +399,7 @@ def select_bandwidth(
             at_low = best == 0
             edge = ys[best]
             if (at_low and edge <= floor) or (not at_low and edge >= ceil):
-                raise ValueError(_no_optimum_message(method, math.exp(edge), at_low, shift_sq))
+                raise ValueError(_no_optimum_message(method, math.exp(edge), at_low, x, n_jobs))
             step *= 2.0
             offsets = step * np.arange(1, k + 1)
             evaluate(edge - offsets if at_low else edge + offsets)
@@ -399,8 +421,10 @@ def select_bandwidth(
         converged = evaluate(grid) == 0  # nothing new to try: the bracket is final
 
 
-def _no_optimum_message(method: str, edge: float, at_low: bool, shift_sq: NDArray[np.float64]) -> str:
-    n_dup = int(np.count_nonzero(shift_sq == 0.0))
+def _no_optimum_message(
+    method: str, edge: float, at_low: bool, x: NDArray[np.floating], n_jobs: int
+) -> str:
+    n_dup = int(np.count_nonzero(nn_squared_distances(x, n_jobs=n_jobs) == 0.0))
     direction = "h -> 0" if at_low else "h -> infinity"
     objective = "LOO log-likelihood" if method == "ml" else "LSCV score"
     msg = (
@@ -409,7 +433,7 @@ def _no_optimum_message(method: str, edge: float, at_low: bool, shift_sq: NDArra
     )
     if at_low and n_dup:
         msg += (
-            f"; {n_dup} of {len(shift_sq)} points have an exact duplicate, which makes the "
+            f"; {n_dup} of {len(x)} points have an exact duplicate, which makes the "
             "objective unbounded as h -> 0: remove duplicates or add small jitter "
             "(e.g. x + 1e-6 * rng.standard_normal(x.shape))"
         )
@@ -439,7 +463,7 @@ def kde_entropy_terms(
     n_jobs : int, default -1
         Threads (-1: all cores).
     shift_sq : array_like of shape (n,), optional
-        Squared nearest-neighbour distances (computed when omitted).
+        Per-point log-sum-exp shift (see :func:`loo_log_density`).
 
     Returns
     -------

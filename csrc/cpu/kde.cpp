@@ -6,9 +6,10 @@
 // with s_i the caller's shift (squared nearest-neighbour distance), so that the
 // largest term is exp(0) = 1 and nothing underflows.
 //
-// Layout: x is transposed once into a d x ldn structure-of-arrays copy xt
-// (columns padded to a multiple of kChunk with +inf, whose terms are exactly
-// 0), so the inner j loops are unit-stride and vectorise. OpenMP hands out
+// Layout: x is transposed once into a structure-of-arrays copy xt, packed in
+// panels of kChunk columns (d x kChunk each, columns padded to a multiple of
+// kChunk with +inf, whose terms are exactly 0), so the inner j loops are
+// unit-stride with compile-time strides and vectorise. OpenMP hands out
 // blocks of kBlockRows query rows; a block walks the columns tile by tile
 // (kTileCols columns, d * kTileCols values stay in L2) and, within a tile, row
 // group by row group: for each chunk of kChunk columns the shifted squared
@@ -17,15 +18,22 @@
 // exponentials are summed from that buffer. Memory is O(n d + n m).
 //
 // Precision: distances in T (float or double); the shifted distance is rounded
-// to float and the exponentials are float32 (fast_expf, ~1e-7 relative); each
-// chunk's <= 64 terms are summed in float and every chunk sum is accumulated
-// per row in double. The shift is added back in double with the exact c_b.
+// to float and the exponentials are float32 (fast_exp2f, ~1e-7 relative);
+// within a chunk each of kLanes float lanes sums 4 terms, and the lanes are
+// accumulated per row in double. The shift is added back in double with the
+// exact c_b.
 //
-// Robustness: a row whose largest term exp(c_b * min_j(r2_ij - s_i)) is not
-// within 2^(+-kMaxLog2Term) = e^(+-60) (wrong shift, or h so small that float32 loses
-// the nearest term), or whose sum is not finite and positive, is recomputed
-// exactly in double with its own minimum as the shift. With a correct shift
-// this never triggers for h > ~1e-4 * nearest-neighbour distance.
+// Robustness (any shift >= 0 gives the right answer; the nearest-neighbour one
+// is just the fastest):
+// - too large a shift (e.g. an upper bound such as the distance to any other
+//   point): when a chunk holds a term above 2^kRescaleLog2, the row's shift
+//   moves down to that chunk's minimum and the partial sums are rescaled
+//   (online log-sum-exp; O(log n) times per row for a random upper bound);
+// - too small a shift (e.g. 0), or h so small that float32 loses the nearest
+//   term: a row whose largest term is below 2^-kMaxLog2Term = e^-60, or whose
+//   sum is not finite and positive, is recomputed exactly in double with its
+//   own minimum as the shift. With the nearest-neighbour shift this never
+//   triggers for h > ~1e-4 * nearest-neighbour distance.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -42,8 +50,9 @@ namespace {
 constexpr index_t kChunk = 64;        // columns per distance buffer / float partial sum
 constexpr index_t kTileCols = 1024;   // columns per L2 tile (multiple of kChunk)
 constexpr index_t kBlockRows = 32;    // query rows per OpenMP work item
-constexpr index_t kGroupRows = 4;     // rows that sweep a tile together
+constexpr index_t kGroupRows = 4;     // rows that sweep a panel together (it stays in L1)
 constexpr float kMaxLog2Term = 86.0f;  // fast path iff the largest term is in [2^-86, 2^86]
+constexpr float kRescaleLog2 = 16.0f;  // move the shift down once a term exceeds 2^16
 
 // Largest float32 exponent factor used in the fast path: keeps c2_b < 0 even
 // when 1/(2h^2) underflows in float, so that +inf distances still give 2^-inf = 0.
@@ -53,67 +62,129 @@ template <class T>
 struct Problem {
     const T* x;           // n x d, row-major
     index_t n, d;
-    const T* xt;          // d x ldn, padded with +inf
-    index_t ldn;
+    const T* xt;          // npanels x d x kChunk panels, padded with +inf
+    index_t ncols;        // npanels * kChunk
     index_t m;
     const double* c;      // m: -1/(2 h^2), double
     const float* c2;      // m: c * log2(e) in float (clamped to <= kMinNegC)
+    float c2min;          // the most negative c2 (smallest bandwidth)
     const double* shift;  // n
     double* out;          // m x n
 };
 
-// acc[j] (+)= sum_{k0 <= k < k0+KB} (xt[k][j] - xi[k])^2 for kChunk columns. KB is a
-// compile-time constant so the k loop unrolls and the j loop vectorises.
+// Distances. xt is packed in panels of kChunk columns: panel p holds
+// x[p*kChunk + jj][k] at xt[(p * d + k) * kChunk + jj], so within a panel every
+// stride is a compile-time constant and one pointer addresses all d rows.
+
+// acc[j] (+)= sum_{k < KB} (panel[k][j] - xi[k])^2 for the kChunk columns of a panel.
 template <int KB, bool First, class T>
-PYMI_KDE_INLINE void chunk_r2_block(const T* __restrict xt, index_t ldn, const T* __restrict xi,
+PYMI_KDE_INLINE void chunk_r2_block(const T* __restrict panel, const T* __restrict xi,
                                     T* __restrict acc) {
 #pragma omp simd
     for (index_t j = 0; j < kChunk; ++j) {
-        T a = First ? T(0) : acc[j];
-        for (int k = 0; k < KB; ++k) {
-            const T diff = xt[k * ldn + j] - xi[k];
-            a += diff * diff;
+        T a0 = First ? T(0) : acc[j];
+        T a1 = 0;
+        for (int k = 0; k + 1 < KB; k += 2) {  // two chains halve the FMA latency
+            const T e0 = panel[k * kChunk + j] - xi[k];
+            const T e1 = panel[(k + 1) * kChunk + j] - xi[k + 1];
+            a0 += e0 * e0;
+            a1 += e1 * e1;
         }
-        acc[j] = a;
+        if (KB % 2) {
+            const T e = panel[(KB - 1) * kChunk + j] - xi[KB - 1];
+            a0 += e * e;
+        }
+        acc[j] = a0 + a1;
     }
 }
 
-// rs[j] = ||x_i - x_{j0+j}||^2 - s for kChunk columns (xt points at column j0).
-template <class T>
-PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict xt, index_t ldn, index_t d,
-                                      const T* __restrict xi, T s, float* __restrict rs) {
-    alignas(64) T acc[kChunk];
-    index_t k = 0;
-    // the first block initialises acc; d >= 1
-    if (d >= 8) {
-        chunk_r2_block<8, true>(xt, ldn, xi, acc);
-        k = 8;
-    } else if (d >= 4) {
-        chunk_r2_block<4, true>(xt, ldn, xi, acc);
-        k = 4;
-    } else {
-        chunk_r2_block<1, true>(xt, ldn, xi, acc);
-        k = 1;
+// d <= 16, known at compile time: the whole distance in registers.
+template <int D, class T>
+PYMI_KDE_INLINE void chunk_shifted_r2_fixed(const T* __restrict panel, const T* __restrict xi,
+                                            T s, float* __restrict rs) {
+#pragma omp simd
+    for (index_t j = 0; j < kChunk; ++j) {
+        T a0 = 0, a1 = 0;
+        for (int k = 0; k + 1 < D; k += 2) {
+            const T e0 = panel[k * kChunk + j] - xi[k];
+            const T e1 = panel[(k + 1) * kChunk + j] - xi[k + 1];
+            a0 += e0 * e0;
+            a1 += e1 * e1;
+        }
+        if (D % 2) {
+            const T e = panel[(D - 1) * kChunk + j] - xi[D - 1];
+            a0 += e * e;
+        }
+        rs[j] = static_cast<float>((a0 + a1) - s);
     }
-    for (; k + 8 <= d; k += 8) chunk_r2_block<8, false>(xt + k * ldn, ldn, xi + k, acc);
-    for (; k + 4 <= d; k += 4) chunk_r2_block<4, false>(xt + k * ldn, ldn, xi + k, acc);
-    for (; k < d; ++k) chunk_r2_block<1, false>(xt + k * ldn, ldn, xi + k, acc);
+}
+
+// rs[j] = ||x_i - x_{j0+j}||^2 - s for the kChunk columns of one panel.
+template <class T>
+PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
+                                      const T* __restrict xi, T s, float* __restrict rs) {
+    switch (d) {
+#define PYMI_KDE_CASE(D) \
+    case D:              \
+        return chunk_shifted_r2_fixed<D>(panel, xi, s, rs);
+        PYMI_KDE_CASE(1) PYMI_KDE_CASE(2) PYMI_KDE_CASE(3) PYMI_KDE_CASE(4)
+        PYMI_KDE_CASE(5) PYMI_KDE_CASE(6) PYMI_KDE_CASE(7) PYMI_KDE_CASE(8)
+        PYMI_KDE_CASE(9) PYMI_KDE_CASE(10) PYMI_KDE_CASE(11) PYMI_KDE_CASE(12)
+        PYMI_KDE_CASE(13) PYMI_KDE_CASE(14) PYMI_KDE_CASE(15) PYMI_KDE_CASE(16)
+#undef PYMI_KDE_CASE
+        default:
+            break;
+    }
+    // d > 16: blocks of 16 / 4 / 1 dimensions through an L1 accumulator
+    alignas(64) T acc[kChunk];
+    chunk_r2_block<16, true>(panel, xi, acc);
+    index_t k = 16;
+    for (; k + 16 <= d; k += 16) chunk_r2_block<16, false>(panel + k * kChunk, xi + k, acc);
+    for (; k + 4 <= d; k += 4) chunk_r2_block<4, false>(panel + k * kChunk, xi + k, acc);
+    for (; k < d; ++k) chunk_r2_block<1, false>(panel + k * kChunk, xi + k, acc);
 #pragma omp simd
     for (index_t j = 0; j < kChunk; ++j) rs[j] = static_cast<float>(acc[j] - s);
 }
 
-PYMI_KDE_INLINE float chunk_min(const float* __restrict rs, float mn) {
-#pragma omp simd reduction(min : mn)
-    for (index_t j = 0; j < kChunk; ++j) mn = std::min(mn, rs[j]);
-    return mn;
+// Lanes of the explicit partial sums / minima: one AVX-512 register or two AVX2
+// registers of float. Keeping lanes apart until the end of a row avoids a
+// horizontal reduction per chunk (and min reductions, which gcc only
+// vectorises with -ffinite-math-only, become plain element-wise minima).
+constexpr index_t kLanes = 16;
+static_assert(kChunk % kLanes == 0, "a chunk is a whole number of lane groups");
+
+// min_j rs[j] over a chunk: lane-wise minima, then a short tree.
+PYMI_KDE_INLINE float chunk_min(const float* __restrict rs) {
+    alignas(64) float mn[kLanes];
+#pragma omp simd
+    for (index_t l = 0; l < kLanes; ++l) mn[l] = rs[l];
+    for (index_t j0 = kLanes; j0 < kChunk; j0 += kLanes) {
+#pragma omp simd
+        for (index_t l = 0; l < kLanes; ++l) mn[l] = rs[j0 + l] < mn[l] ? rs[j0 + l] : mn[l];
+    }
+    for (index_t w = kLanes / 2; w >= 1; w /= 2) {
+        for (index_t l = 0; l < w; ++l) mn[l] = mn[l + w] < mn[l] ? mn[l + w] : mn[l];
+    }
+    return mn[0];
 }
 
-// sum_j 2^(rs[j] * c2) = sum_j exp(rs[j] * c) over kChunk columns.
-PYMI_KDE_INLINE float chunk_exp_sum(const float* __restrict rs, float c2) {
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (index_t j = 0; j < kChunk; ++j) s += kde::fast_exp2f(rs[j] * c2);
-    return s;
+// acc[b][l] += sum_{j = l mod kLanes} 2^(rs[j] * c2[b])  (= exp(rs[j] * c_b)), for every
+// bandwidth b. Each lane sums kChunk / kLanes = 4 terms in float, then goes to double.
+PYMI_KDE_INLINE void chunk_exp_sums(const float* __restrict rs, const float* __restrict c2,
+                                    index_t m, double* __restrict acc) {
+    for (index_t b = 0; b < m; ++b) {
+        const float c = c2[b];
+        alignas(64) float part[kLanes];
+#pragma omp simd
+        for (index_t l = 0; l < kLanes; ++l) part[l] = kde::fast_exp2f(rs[l] * c);
+        for (index_t j0 = kLanes; j0 < kChunk; j0 += kLanes) {
+#pragma omp simd
+            for (index_t l = 0; l < kLanes; ++l) part[l] += kde::fast_exp2f(rs[j0 + l] * c);
+        }
+        double* a = acc + b * kLanes;
+#pragma omp simd
+        for (index_t l = 0; l < kLanes; ++l) a[l] += static_cast<double>(part[l]);
+    }
 }
 
 // Exact double-precision row, shifted by its own minimum.
@@ -148,27 +219,46 @@ template <class T>
 void process_block(const Problem<T>& P, index_t i0, index_t i1) {
     const index_t nb = i1 - i0;
     const index_t m = P.m;
-    std::vector<double> acc(static_cast<std::size_t>(nb * m), 0.0);
-    std::vector<float> minrs(static_cast<std::size_t>(nb), std::numeric_limits<float>::infinity());
+    // per row: m x kLanes double partial sums, the current shift, and the
+    // smallest r2 - shift seen so far (log2 of the largest term is that * c2)
+    std::vector<double> acc(static_cast<std::size_t>(nb * m * kLanes), 0.0);
     std::vector<T> shift(static_cast<std::size_t>(nb));
+    std::vector<float> rowmin(static_cast<std::size_t>(nb), std::numeric_limits<float>::infinity());
     for (index_t r = 0; r < nb; ++r) shift[r] = static_cast<T>(P.shift[i0 + r]);
-    alignas(64) float rs[kGroupRows][kChunk];
+    alignas(64) float rs[kChunk];
 
-    for (index_t jt = 0; jt < P.ldn; jt += kTileCols) {
-        const index_t jt1 = std::min(jt + kTileCols, P.ldn);
+    for (index_t jt = 0; jt < P.ncols; jt += kTileCols) {
+        const index_t jt1 = std::min(jt + kTileCols, P.ncols);
         for (index_t g = i0; g < i1; g += kGroupRows) {
             const index_t rows = std::min(kGroupRows, i1 - g);
             for (index_t j0 = jt; j0 < jt1; j0 += kChunk) {
                 for (index_t r = 0; r < rows; ++r) {
                     const index_t i = g + r;
                     const index_t ri = i - i0;
-                    chunk_shifted_r2(P.xt + j0, P.ldn, P.d, P.x + i * P.d, shift[ri], rs[r]);
-                    if (i >= j0 && i < j0 + kChunk) {
-                        rs[r][i - j0] = std::numeric_limits<float>::infinity();  // j == i
+                    double* a = acc.data() + ri * m * kLanes;
+                    const T* panel = P.xt + j0 * P.d;
+                    const T* xi = P.x + i * P.d;
+                    const bool diag = i >= j0 && i < j0 + kChunk;
+                    chunk_shifted_r2(panel, P.d, xi, shift[ri], rs);
+                    if (diag) rs[i - j0] = std::numeric_limits<float>::infinity();  // j == i
+                    float mu = chunk_min(rs);
+                    if (mu * P.c2min > kRescaleLog2) {
+                        // A term above 2^kRescaleLog2: the shift was too large (not the
+                        // nearest-neighbour distance). Move it down to this chunk's
+                        // minimum, rescale what was summed so far (online log-sum-exp)
+                        // and redo the chunk's distances against the new shift.
+                        for (index_t b = 0; b < m; ++b) {
+                            const double f = std::exp2(-static_cast<double>(mu) * P.c2[b]);
+                            for (index_t l = 0; l < kLanes; ++l) a[b * kLanes + l] *= f;
+                        }
+                        shift[ri] += static_cast<T>(mu);
+                        rowmin[ri] -= mu;
+                        chunk_shifted_r2(panel, P.d, xi, shift[ri], rs);
+                        if (diag) rs[i - j0] = std::numeric_limits<float>::infinity();
+                        mu = chunk_min(rs);
                     }
-                    minrs[ri] = chunk_min(rs[r], minrs[ri]);
-                    double* a = acc.data() + ri * m;
-                    for (index_t b = 0; b < m; ++b) a[b] += chunk_exp_sum(rs[r], P.c2[b]);
+                    rowmin[ri] = std::min(rowmin[ri], mu);
+                    chunk_exp_sums(rs, P.c2, m, a);
                 }
             }
         }
@@ -180,8 +270,10 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
         const index_t i = i0 + ri;
         bool any = false;
         for (index_t b = 0; b < m; ++b) {
-            const double s = acc[ri * m + b];
-            const float g = minrs[ri] * P.c2[b];  // log2 of the largest term, as computed
+            const double* a = acc.data() + (ri * m + b) * kLanes;
+            double s = 0.0;
+            for (index_t l = 0; l < kLanes; ++l) s += a[l];
+            const float g = rowmin[ri] * P.c2[b];  // log2 of the largest term, as computed
             const bool ok = std::isfinite(s) && s > 0.0 && g >= -kMaxLog2Term && g <= kMaxLog2Term;
             need[b] = !ok;
             any = any || !ok;
@@ -195,15 +287,17 @@ template <class T>
 void run(const T* x, index_t n, index_t d, const double* h, index_t m, const double* shift_sq,
          double* out, int n_jobs) {
     const int nt = resolve_threads(n_jobs);
-    const index_t ldn = (n + kChunk - 1) / kChunk * kChunk;
-    std::vector<T> xt(static_cast<std::size_t>(d * ldn), std::numeric_limits<T>::infinity());
+    const index_t ncols = (n + kChunk - 1) / kChunk * kChunk;
+    std::vector<T> xt(static_cast<std::size_t>(d * ncols), std::numeric_limits<T>::infinity());
     std::vector<double> c(static_cast<std::size_t>(m));
     std::vector<float> c2(static_cast<std::size_t>(m));
     for (index_t b = 0; b < m; ++b) {
         c[b] = -0.5 / (h[b] * h[b]);
         c2[b] = std::min(static_cast<float>(c[b] * 1.4426950408889634), kMinNegC);
     }
-    const Problem<T> P{x, n, d, xt.data(), ldn, m, c.data(), c2.data(), shift_sq, out};
+    const float c2min = *std::min_element(c2.begin(), c2.end());
+    const Problem<T> P{x,  n,         d,     xt.data(), ncols, m, c.data(),
+                       c2.data(), c2min, shift_sq, out};
     const index_t nblocks = (n + kBlockRows - 1) / kBlockRows;
 
     ExceptionCollector errors;
@@ -211,7 +305,8 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
     {
 #pragma omp for schedule(static)
         for (index_t j = 0; j < n; ++j) {
-            for (index_t k = 0; k < d; ++k) xt[k * ldn + j] = x[j * d + k];
+            const index_t p = j / kChunk, jj = j % kChunk;
+            for (index_t k = 0; k < d; ++k) xt[(p * d + k) * kChunk + jj] = x[j * d + k];
         }
 #pragma omp for schedule(dynamic, 1)
         for (index_t blk = 0; blk < nblocks; ++blk) {
