@@ -19,7 +19,7 @@
 //
 // Precision: distances in T (float or double); the shifted distance is rounded
 // to float and the exponentials are float32 (fast_exp2f, ~1e-7 relative);
-// within a chunk each of kLanes float lanes sums 4 terms, and the lanes are
+// within a chunk each of kLanes float lanes sums 8 terms, and the lanes are
 // accumulated per row in double. The shift is added back in double with the
 // exact c_b.
 //
@@ -47,12 +47,14 @@
 namespace pymi {
 namespace {
 
-constexpr index_t kChunk = 64;        // columns per distance buffer / float partial sum
+constexpr index_t kChunk = 128;       // columns per distance buffer / float partial sum
 constexpr index_t kTileCols = 1024;   // columns per L2 tile (multiple of kChunk)
 constexpr index_t kBlockRows = 32;    // query rows per OpenMP work item
 constexpr index_t kGroupRows = 4;     // rows that sweep a panel together (it stays in L1)
 constexpr float kMaxLog2Term = 86.0f;  // fast path iff the largest term is in [2^-86, 2^86]
 constexpr float kRescaleLog2 = 16.0f;  // move the shift down once a term exceeds 2^16
+// rowmin marker of a row left to exact_row (its g = -inf * c2 = +inf fails the check)
+constexpr float kPoisoned = -std::numeric_limits<float>::infinity();
 
 // Largest float32 exponent factor used in the fast path: keeps c2_b < 0 even
 // when 1/(2h^2) underflows in float, so that +inf distances still give 2^-inf = 0.
@@ -98,24 +100,19 @@ PYMI_KDE_INLINE void chunk_r2_block(const T* __restrict panel, const T* __restri
     }
 }
 
-// d <= 16, known at compile time: the whole distance in registers.
+// d <= 16, known at compile time: the whole distance in registers, in four
+// independent accumulation chains (k mod 4) to keep the FMA latency hidden.
 template <int D, class T>
 PYMI_KDE_INLINE void chunk_shifted_r2_fixed(const T* __restrict panel, const T* __restrict xi,
                                             T s, float* __restrict rs) {
 #pragma omp simd
     for (index_t j = 0; j < kChunk; ++j) {
-        T a0 = 0, a1 = 0;
-        for (int k = 0; k + 1 < D; k += 2) {
-            const T e0 = panel[k * kChunk + j] - xi[k];
-            const T e1 = panel[(k + 1) * kChunk + j] - xi[k + 1];
-            a0 += e0 * e0;
-            a1 += e1 * e1;
+        T a[4] = {0, 0, 0, 0};
+        for (int k = 0; k < D; ++k) {
+            const T e = panel[k * kChunk + j] - xi[k];
+            a[k % 4] += e * e;
         }
-        if (D % 2) {
-            const T e = panel[(D - 1) * kChunk + j] - xi[D - 1];
-            a0 += e * e;
-        }
-        rs[j] = static_cast<float>((a0 + a1) - s);
+        rs[j] = static_cast<float>(((a[0] + a[1]) + (a[2] + a[3])) - s);
     }
 }
 
@@ -153,23 +150,16 @@ PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
 constexpr index_t kLanes = 16;
 static_assert(kChunk % kLanes == 0, "a chunk is a whole number of lane groups");
 
-// min_j rs[j] over a chunk: lane-wise minima, then a short tree.
+// min_j rs[j] over a chunk (the ternary form vectorises; std::min does not).
 PYMI_KDE_INLINE float chunk_min(const float* __restrict rs) {
-    alignas(64) float mn[kLanes];
-#pragma omp simd
-    for (index_t l = 0; l < kLanes; ++l) mn[l] = rs[l];
-    for (index_t j0 = kLanes; j0 < kChunk; j0 += kLanes) {
-#pragma omp simd
-        for (index_t l = 0; l < kLanes; ++l) mn[l] = rs[j0 + l] < mn[l] ? rs[j0 + l] : mn[l];
-    }
-    for (index_t w = kLanes / 2; w >= 1; w /= 2) {
-        for (index_t l = 0; l < w; ++l) mn[l] = mn[l + w] < mn[l] ? mn[l + w] : mn[l];
-    }
-    return mn[0];
+    float mn = std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(min : mn)
+    for (index_t j = 0; j < kChunk; ++j) mn = rs[j] < mn ? rs[j] : mn;
+    return mn;
 }
 
 // acc[b][l] += sum_{j = l mod kLanes} 2^(rs[j] * c2[b])  (= exp(rs[j] * c_b)), for every
-// bandwidth b. Each lane sums kChunk / kLanes = 4 terms in float, then goes to double.
+// bandwidth b. Each lane sums kChunk / kLanes = 8 terms in float, then goes to double.
 PYMI_KDE_INLINE void chunk_exp_sums(const float* __restrict rs, const float* __restrict c2,
                                     index_t m, double* __restrict acc) {
     for (index_t b = 0; b < m; ++b) {
@@ -235,6 +225,7 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                 for (index_t r = 0; r < rows; ++r) {
                     const index_t i = g + r;
                     const index_t ri = i - i0;
+                    if (rowmin[ri] == kPoisoned) continue;  // row goes to exact_row
                     double* a = acc.data() + ri * m * kLanes;
                     const T* panel = P.xt + j0 * P.d;
                     const T* xi = P.x + i * P.d;
@@ -242,7 +233,12 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                     chunk_shifted_r2(panel, P.d, xi, shift[ri], rs);
                     if (diag) rs[i - j0] = std::numeric_limits<float>::infinity();  // j == i
                     float mu = chunk_min(rs);
-                    if (mu * P.c2min > kRescaleLog2) {
+                    // Invariant for fast_exp2f: every exponent rs * c2 <= kRescaleLog2.
+                    for (int tries = 0; mu * P.c2min > kRescaleLog2; ++tries) {
+                        if (tries == 3) {  // h so small that rounding keeps it from settling
+                            mu = kPoisoned;
+                            break;
+                        }
                         // A term above 2^kRescaleLog2: the shift was too large (not the
                         // nearest-neighbour distance). Move it down to this chunk's
                         // minimum, rescale what was summed so far (online log-sum-exp)
@@ -258,7 +254,7 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                         mu = chunk_min(rs);
                     }
                     rowmin[ri] = std::min(rowmin[ri], mu);
-                    chunk_exp_sums(rs, P.c2, m, a);
+                    if (mu != kPoisoned) chunk_exp_sums(rs, P.c2, m, a);
                 }
             }
         }
@@ -293,7 +289,10 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
     std::vector<float> c2(static_cast<std::size_t>(m));
     for (index_t b = 0; b < m; ++b) {
         c[b] = -0.5 / (h[b] * h[b]);
-        c2[b] = std::min(static_cast<float>(c[b] * 1.4426950408889634), kMinNegC);
+        // clamp in double: converting an out-of-range double to float is undefined
+        const double c2d = std::max(c[b] * 1.4426950408889634,
+                                    -static_cast<double>(std::numeric_limits<float>::max()));
+        c2[b] = std::min(static_cast<float>(c2d), kMinNegC);
     }
     const float c2min = *std::min_element(c2.begin(), c2.end());
     const Problem<T> P{x,  n,         d,     xt.data(), ncols, m, c.data(),

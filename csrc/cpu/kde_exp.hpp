@@ -3,7 +3,7 @@
 // 2^u = 2^n * p(f), n = round(u), f = u - n in [-1/2, 1/2] (exact), p a
 // degree-6 polynomial fitted to the relative error of 2^f on that interval
 // (fit error 2e-9; evaluated in float32 the max relative error is ~1e-7, i.e.
-// ~1 ulp). 2^n is written directly into the exponent bits. Arguments below
+// ~1 ulp). 2^n is added directly to the exponent bits. Arguments below
 // kExp2Flush flush to exactly 0, so no denormal is ever produced (they are
 // slow on x86). Branch-free, with memcpy bit casts, so that gcc/clang
 // vectorise it inside `omp simd` loops (AVX2: 8 lanes, AVX-512: 16 lanes;
@@ -14,9 +14,10 @@
 // accuracy would be lost anyway because t itself is a rounded float32
 // product (relative error ~1e-7 of t, the same as the u rounding here).
 //
-// Domain: u <= 127 (t <= 88). -inf gives 0 and NaN gives NaN; larger u
-// overflows to garbage, which the caller excludes (kde.cpp bounds the largest
-// exponent of every row before trusting its sum).
+// Domain: u <= 127 (t <= 88); -inf gives 0. Larger u, and NaN, give garbage,
+// which the caller excludes (kde.cpp keeps every exponent below 2^16 with its
+// online shift and checks the largest exponent of every row before trusting
+// its sum).
 #pragma once
 
 #include <cstdint>
@@ -55,17 +56,16 @@ PYMI_KDE_INLINE float fast_exp2f(float u) {
     p = p * f + c2;
     p = p * f + c1;
     p = p * f + 1.0f;
-    std::int32_t ki;
-    std::memcpy(&ki, &kf, sizeof ki);
-    // the bits of kf are 0x4B400000 + n for |n| < 2^22; build the float 2^n
-    const std::uint32_t bits = static_cast<std::uint32_t>(ki - (0x4B400000 - 127)) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    const float v = p * scale;
+    // The bits of kf are 0x4B400000 + n for |n| < 2^22, and (0x4B400000 << 23)
+    // vanishes mod 2^32, so (bits(kf) << 23) = n << 23: adding it to the bits
+    // of p in [2^-1/2, 2^1/2] multiplies p by 2^n exactly (an integer add, no
+    // float multiply; the result stays normal for -124 <= n <= 127).
+    std::uint32_t kb, vb;
+    std::memcpy(&kb, &kf, sizeof kb);
+    std::memcpy(&vb, &p, sizeof vb);
+    vb += kb << 23;
     // Flush with a bit mask rather than `u < kExp2Flush ? 0 : v`, which gcc
-    // may turn into a branch that blocks vectorisation. NaN keeps all bits.
-    std::uint32_t vb;
-    std::memcpy(&vb, &v, sizeof vb);
+    // may turn into a branch that blocks vectorisation.
     vb &= 0u - static_cast<std::uint32_t>(!(u < kExp2Flush));
     float out;
     std::memcpy(&out, &vb, sizeof out);
