@@ -243,9 +243,7 @@ class BandwidthResult:
     scores: NDArray[np.float64] = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def _parabola_vertex(
-    y: NDArray[np.float64], f: NDArray[np.float64]
-) -> tuple[float, float]:
+def _parabola_vertex(y: NDArray[np.float64], f: NDArray[np.float64]) -> tuple[float, float]:
     """Vertex (position, value) of the parabola through three points, y ascending."""
     (y0, y1, y2), (f0, f1, f2) = y, f
     a, b = y1 - y0, y1 - y2

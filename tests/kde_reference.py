@@ -54,7 +54,9 @@ def lscv_terms(x: np.ndarray, bandwidths) -> tuple[np.ndarray, np.ndarray]:
     n, d = x.shape
     h = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
     r2 = squared_distances(x)
-    first = [np.sum((4.0 * np.pi * b * b) ** (-d / 2) * np.exp(-r2 / (4.0 * b * b))) / n**2 for b in h]
+    first = [
+        np.sum((4.0 * np.pi * b * b) ** (-d / 2) * np.exp(-r2 / (4.0 * b * b))) / n**2 for b in h
+    ]
     second = 2.0 * np.exp(loo_log_density(x, h)).mean(axis=1)
     return np.array(first), second
 

@@ -7,10 +7,10 @@ closed-form entropies and a test for every error message.
 
 from __future__ import annotations
 
+import kde_reference as ref
 import numpy as np
 import pytest
 
-import kde_reference as ref
 from pymi import _core
 
 U32 = 2.0**-24  # float32 unit roundoff
@@ -32,7 +32,9 @@ DEVICES = [
         "cuda",
         marks=[
             pytest.mark.cuda,
-            pytest.mark.skipif(not _cuda_available(), reason="no CUDA device / not built with CUDA"),
+            pytest.mark.skipif(
+                not _cuda_available(), reason="no CUDA device / not built with CUDA"
+            ),
         ],
     ),
 ]
@@ -146,6 +148,20 @@ def test_kernel_tiny_and_huge_bandwidths(device):
     np.testing.assert_allclose(got[-1], np.log(79.0), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_absurdly_small_bandwidth_with_upper_bound_shift(dtype):
+    """1/(2h^2) beyond float32 range and a shift that is only an upper bound:
+    rounding keeps the online shift from settling, so rows take the exact path."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((200, 2)).astype(dtype)
+    x64 = x.astype(np.float64)
+    shift = np.sum((x64 - np.roll(x64, -1, axis=0)) ** 2, axis=1)
+    h = np.array([1e-25, 1e-12, 1e-6])
+    got = _core.kde_log_kernel_sums(x, h, shift)
+    expected = ref.log_kernel_sums(x, h)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, 200, 2, dtype))
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_duplicate_points(device, dtype):
@@ -247,7 +263,10 @@ def test_kernel_rejects_bad_bandwidths(h, match):
     ("s", "match"),
     [
         (np.zeros(9), r"shift_sq must have shape \(n_samples,\) = \(10,\); got shape \(9,\)"),
-        (np.zeros((10, 1)), r"shift_sq must have shape \(n_samples,\) = \(10,\); got shape \(10, 1\)"),
+        (
+            np.zeros((10, 1)),
+            r"shift_sq must have shape \(n_samples,\) = \(10,\); got shape \(10, 1\)",
+        ),
         (np.r_[np.zeros(9), -1.0], r"shift_sq must be finite and >= 0 .*got shift_sq\[9\]=-1"),
         (np.r_[np.nan, np.zeros(9)], r"got shift_sq\[0\]=nan"),
     ],
@@ -280,7 +299,9 @@ def test_loo_log_density_matches_reference(d):
     assert np.all(np.abs(with_nn - expected) <= kernel_tolerance(expected, 130, d, np.float64))
     single = _kde.loo_log_density(x, 0.4)
     assert single.shape == (1, 130)
-    assert np.all(np.abs(single[0] - expected[1]) <= kernel_tolerance(expected[1], 130, d, np.float64))
+    assert np.all(
+        np.abs(single[0] - expected[1]) <= kernel_tolerance(expected[1], 130, d, np.float64)
+    )
     np.testing.assert_array_equal(_kde.kde_entropy_terms(x, 0.4, shift_sq=s), -with_nn[1])
 
 
@@ -442,6 +463,8 @@ def test_select_bandwidth_duplicates_have_no_optimum(method):
 
 def test_select_bandwidth_rejects_non_finite_objective(monkeypatch):
     x = np.random.default_rng(0).standard_normal((50, 2))
-    monkeypatch.setattr(_kde, "loo_log_density", lambda x, h, **kw: np.full((len(h), len(x)), np.nan))
+    monkeypatch.setattr(
+        _kde, "loo_log_density", lambda x, h, **kw: np.full((len(h), len(x)), np.nan)
+    )
     with pytest.raises(ValueError, match=r"the ml objective is not finite at any bandwidth in \["):
         _kde.select_bandwidth(x)
