@@ -7,9 +7,15 @@ closed-form entropies and a test for every error message.
 
 from __future__ import annotations
 
-import kde_reference as ref
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+try:
+    import kde_reference as ref
+except ImportError:  # tests/ imported as a package
+    from tests import kde_reference as ref
 
 from pymi import _core
 
@@ -178,6 +184,34 @@ def test_kernel_duplicate_points(device, dtype):
     # tiny h: duplicated-once points see exactly one term of 1, triplicates two
     np.testing.assert_allclose(got[0, 3:10], 0.0, atol=1e-6)
     np.testing.assert_allclose(got[0, :3], np.log(2.0), atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 90),
+    d=st.integers(1, 5),
+    log_h=st.floats(-4.0, 3.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_kernel_invariants(n, d, log_h, seed):
+    """Permuting the points permutes L; translating them changes nothing; L matches the reference."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    h = np.array([np.exp(log_h)])
+    s = ref.nn_squared_distance(x)
+    base = _core.kde_log_kernel_sums(x, h, s)
+    expected = ref.log_kernel_sums(x, h)
+    tol = kernel_tolerance(expected, n, d, np.float64)
+    assert np.all(np.abs(base - expected) <= tol)
+    perm = rng.permutation(n)
+    permuted = _core.kde_log_kernel_sums(x[perm], h, s[perm])
+    assert np.all(np.abs(permuted - base[:, perm]) <= 2 * tol[:, perm])
+    shifted = x + rng.uniform(-5, 5, d)
+    moved = _core.kde_log_kernel_sums(shifted, h, ref.nn_squared_distance(shifted))
+    assert np.all(
+        np.abs(moved - expected)
+        <= kernel_tolerance(expected, n, d, np.float64) + 1e-9 * np.abs(expected)
+    )
 
 
 def test_kernel_threads_are_deterministic():
