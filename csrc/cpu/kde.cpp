@@ -3,8 +3,9 @@
 //   L[b, i] = log sum_{j != i} exp(-||x_i - x_j||^2 / (2 h_b^2))
 //           = log sum_{j != i} exp(c_b (r2_ij - s_i)) + c_b s_i,  c_b = -1 / (2 h_b^2)
 //
-// with s_i the caller's shift (squared nearest-neighbour distance), so that the
-// largest term is exp(0) = 1 and nothing underflows.
+// with s_i a per-row shift: the caller's (ideally the squared nearest-neighbour
+// distance, so that the largest term is exp(0) = 1 and nothing underflows),
+// corrected online when it is too large (see Robustness below).
 //
 // Layout: x is transposed once into a structure-of-arrays copy xt, packed in
 // panels of kChunk columns (d x kChunk each, columns padded to a multiple of
@@ -143,10 +144,9 @@ PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
     for (index_t j = 0; j < kChunk; ++j) rs[j] = static_cast<float>(acc[j] - s);
 }
 
-// Lanes of the explicit partial sums / minima: one AVX-512 register or two AVX2
+// Lanes of the explicit partial sums: one AVX-512 register or two AVX2
 // registers of float. Keeping lanes apart until the end of a row avoids a
-// horizontal reduction per chunk (and min reductions, which gcc only
-// vectorises with -ffinite-math-only, become plain element-wise minima).
+// horizontal reduction per chunk and bandwidth.
 constexpr index_t kLanes = 16;
 static_assert(kChunk % kLanes == 0, "a chunk is a whole number of lane groups");
 
@@ -295,8 +295,7 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
         c2[b] = std::min(static_cast<float>(c2d), kMinNegC);
     }
     const float c2min = *std::min_element(c2.begin(), c2.end());
-    const Problem<T> P{x,  n,         d,     xt.data(), ncols, m, c.data(),
-                       c2.data(), c2min, shift_sq, out};
+    const Problem<T> P{x, n, d, xt.data(), ncols, m, c.data(), c2.data(), c2min, shift_sq, out};
     const index_t nblocks = (n + kBlockRows - 1) / kBlockRows;
 
     ExceptionCollector errors;
