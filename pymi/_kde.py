@@ -288,8 +288,9 @@ def select_bandwidth(
        (relative width of the bracket in h);
     4. the answer is the parabola vertex in that final bracket.
 
-    On smooth objectives this takes 2 passes after the first interior
-    optimum; the paper's recursive 7-point grid needs ~5.
+    On whitened data this typically takes 2-3 passes in all (one or two
+    refinements); the paper's recursive 7-point grid, which shrinks the
+    bracket 3x per pass, needs ~5 for the same 1e-2.
 
     Parameters
     ----------
