@@ -51,7 +51,9 @@ Method = Literal["ml", "lscv"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-def nn_squared_distances(x: NDArray[np.floating], *, n_jobs: int = -1) -> NDArray[np.float64]:
+def nn_squared_distances(
+    x: NDArray[np.floating], *, n_jobs: int = -1, backend: str = "auto"
+) -> NDArray[np.float64]:
     """Squared Euclidean distance from each point to its nearest other point.
 
     The log-sum-exp shift of the kernel contract (the largest kernel term of
@@ -64,17 +66,19 @@ def nn_squared_distances(x: NDArray[np.floating], *, n_jobs: int = -1) -> NDArra
         Points.
     n_jobs : int, default -1
         Threads (-1: all cores).
+    backend : str, default "auto"
+        Neighbour-search backend (see ``pymi._neighbors.knn``).
 
     Returns
     -------
     ndarray of shape (n,), float64
     """
-    from scipy.spatial import cKDTree
+    from . import _neighbors
 
-    # TODO(neighbors): switch to `pymi._neighbors.knn(x, 1, ...)` once it lands;
-    # cKDTree is the stop-gap (the kNN kernels are written in parallel).
-    dist, _ = cKDTree(x).query(x, k=2, workers=n_jobs)
-    return np.square(dist[:, 1], dtype=np.float64)
+    dist, _ = _neighbors.knn(
+        np.ascontiguousarray(x), 1, metric="euclidean", backend=backend, n_jobs=n_jobs
+    )
+    return np.square(dist[:, 0], dtype=np.float64)
 
 
 def upper_bound_shift(x: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -101,7 +105,17 @@ def _log_kernel_sums(
     bandwidths: NDArray[np.float64],
     shift_sq: ArrayLike | None,
     n_jobs: int,
+    device: str = "cpu",
 ) -> NDArray[np.float64]:
+    if device == "cuda":
+        # The CUDA kernel follows the contract literally: the shift must be
+        # the squared nearest-neighbour distance (no online lowering).
+        if shift_sq is None:
+            shift_sq = nn_squared_distances(x, n_jobs=n_jobs, backend="cuda")
+        return _core.cuda_kde_log_kernel_sums(x, bandwidths, np.asarray(shift_sq, dtype=np.float64))
+    if device != "cpu":
+        msg = f"device must be 'cpu' or 'cuda' here; got {device!r}"
+        raise ValueError(msg)
     if shift_sq is None:
         shift_sq = upper_bound_shift(x)
     return _core.kde_log_kernel_sums(x, bandwidths, np.asarray(shift_sq, dtype=np.float64), n_jobs)
@@ -113,6 +127,7 @@ def loo_log_density(
     *,
     n_jobs: int = -1,
     shift_sq: ArrayLike | None = None,
+    device: str = "cpu",
 ) -> NDArray[np.float64]:
     """Leave-one-out log-density log p_{-i}(x_i) of the Gaussian KDE (GUIDE 1.3).
 
@@ -124,6 +139,8 @@ def loo_log_density(
         Isotropic kernel bandwidths h > 0, in the units of x.
     n_jobs : int, default -1
         Threads (-1: all cores).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the kernel sums run (``"cuda"`` needs pymi built with CUDA and a GPU).
     shift_sq : array_like of shape (n,), optional
         Per-point log-sum-exp shift: squared nearest-neighbour distances or
         any upper bound (default :func:`upper_bound_shift`). Numerics only:
@@ -144,7 +161,7 @@ def loo_log_density(
     x = _points(x)
     n, d = x.shape
     h = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
-    log_sums = _log_kernel_sums(x, h, shift_sq, n_jobs)
+    log_sums = _log_kernel_sums(x, h, shift_sq, n_jobs, device)
     norm = math.log(n - 1) + 0.5 * d * (_LOG_2PI + 2.0 * np.log(h))
     return log_sums - norm[:, None]
 
@@ -161,6 +178,7 @@ def lscv_score(
     *,
     n_jobs: int = -1,
     shift_sq: ArrayLike | None = None,
+    device: str = "cpu",
 ) -> NDArray[np.float64]:
     """Least-squares cross-validation score of the Gaussian KDE (GUIDE 1.3).
 
@@ -181,6 +199,8 @@ def lscv_score(
         Bandwidths h > 0.
     n_jobs : int, default -1
         Threads (-1: all cores).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the kernel sums run (``"cuda"`` needs pymi built with CUDA and a GPU).
     shift_sq : array_like of shape (n,), optional
         Per-point log-sum-exp shift (see :func:`loo_log_density`).
 
@@ -193,7 +213,7 @@ def lscv_score(
     n, d = x.shape
     h = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
     m = len(h)
-    log_sums = _log_kernel_sums(x, np.concatenate([h, math.sqrt(2.0) * h]), shift_sq, n_jobs)
+    log_sums = _log_kernel_sums(x, np.concatenate([h, math.sqrt(2.0) * h]), shift_sq, n_jobs, device)
     log_loo, log_wide = log_sums[:m], log_sums[m:]
     # log of the first term: -d/2 log(4 pi h^2) - 2 log N + log sum_i (1 + sum_{j != i} ...)
     log_first = (
@@ -271,6 +291,7 @@ def select_bandwidth(
     grid_points: int = 7,
     rtol: float = 1e-2,
     max_passes: int = 30,
+    device: str = "cpu",
 ) -> BandwidthResult:
     """Select the isotropic KDE bandwidth by LOO maximum likelihood or LSCV (GUIDE 1.3).
 
@@ -300,6 +321,8 @@ def select_bandwidth(
         "ml" maximises the mean LOO log-likelihood; "lscv" minimises LSCV(h).
     n_jobs : int, default -1
         Threads (-1: all cores).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the kernel sums run (``"cuda"`` needs pymi built with CUDA and a GPU).
     shift_sq : array_like of shape (n,), optional
         Per-point log-sum-exp shift (see :func:`loo_log_density`).
     grid_points : int, default 7
@@ -350,9 +373,9 @@ def select_bandwidth(
 
     def objective(h: NDArray[np.float64]) -> NDArray[np.float64]:
         if method == "ml":
-            val = loo_log_density(x, h, n_jobs=n_jobs, shift_sq=shift_sq).mean(axis=1)
+            val = loo_log_density(x, h, n_jobs=n_jobs, shift_sq=shift_sq, device=device).mean(axis=1)
         else:
-            val = lscv_score(x, h, n_jobs=n_jobs, shift_sq=shift_sq)
+            val = lscv_score(x, h, n_jobs=n_jobs, shift_sq=shift_sq, device=device)
         val = sign * val
         return np.where(np.isnan(val), -np.inf, val)
 
@@ -445,6 +468,7 @@ def kde_entropy_terms(
     *,
     n_jobs: int = -1,
     shift_sq: ArrayLike | None = None,
+    device: str = "cpu",
 ) -> NDArray[np.float64]:
     """Per-point leave-one-out KDE entropy terms ``-log p_{-i}(x_i)`` (GUIDE 1.3).
 
@@ -461,6 +485,8 @@ def kde_entropy_terms(
         Bandwidth h > 0 (e.g. ``select_bandwidth(x).bandwidth``).
     n_jobs : int, default -1
         Threads (-1: all cores).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the kernel sums run (``"cuda"`` needs pymi built with CUDA and a GPU).
     shift_sq : array_like of shape (n,), optional
         Per-point log-sum-exp shift (see :func:`loo_log_density`).
 
@@ -469,4 +495,4 @@ def kde_entropy_terms(
     ndarray of shape (n,), float64
         ``-log p_{-i}(x_i)`` in nats.
     """
-    return -loo_log_density(x, [float(bandwidth)], n_jobs=n_jobs, shift_sq=shift_sq)[0]
+    return -loo_log_density(x, [float(bandwidth)], n_jobs=n_jobs, shift_sq=shift_sq, device=device)[0]
