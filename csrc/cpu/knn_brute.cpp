@@ -84,10 +84,11 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
             alignas(64) T buf[NR];
             // sweep all tiles, starting with the block's own (its nearest candidates)
             const index_t first = q0 / NR;
-            for (index_t done = 0; done < ntiles; done += tb) {
-                index_t t0 = first + done;
-                if (t0 >= ntiles) t0 -= ntiles;
-                const index_t t1 = std::min({ntiles, t0 + tb, t0 + (ntiles - done)});
+            for (index_t done = 0, len = 0; done < ntiles; done += len) {
+                // next cache block of tiles, wrapping around the end once
+                const index_t t0 = (first + done) % ntiles;
+                len = std::min({tb, ntiles - done, ntiles - t0});
+                const index_t t1 = t0 + len;
                 for (index_t g = q0; g < q1; g += kMQ) {
                     const int rows = static_cast<int>(std::min<index_t>(kMQ, q1 - g));
                     const T* qp[kMQ];
