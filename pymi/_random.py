@@ -1,0 +1,72 @@
+"""Random-state handling shared by everything in pymi that draws random numbers."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["RandomStateLike", "check_random_state"]
+
+#: What a ``random_state`` argument accepts.
+RandomStateLike = (
+    None | int | np.integer | np.random.Generator | np.random.SeedSequence | np.random.BitGenerator
+)
+
+
+def check_random_state(random_state: RandomStateLike = None) -> np.random.Generator:
+    """Turn a ``random_state`` argument into a :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator, numpy.random.SeedSequence or numpy.random.BitGenerator
+        ``None`` gives a freshly seeded generator (fresh OS entropy, not reproducible);
+        a non-negative int or a ``SeedSequence`` / ``BitGenerator`` seeds a new
+        generator deterministically; a ``Generator`` is returned as is (so the caller's
+        stream advances).
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        For a negative int, a bool, a legacy ``numpy.random.RandomState`` or any other type.
+
+    Examples
+    --------
+    >>> rng = check_random_state(0)
+    >>> check_random_state(rng) is rng
+    True
+    >>> float(check_random_state(0).random()) == float(check_random_state(0).random())
+    True
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, (bool, np.bool_)
+    ):
+        if random_state < 0:
+            msg = (
+                f"random_state must be a non-negative integer seed; got random_state={random_state}; "
+                f"pass e.g. random_state={abs(int(random_state))}"
+            )
+            raise ValueError(msg)
+        return np.random.default_rng(int(random_state))
+    if isinstance(random_state, np.random.RandomState):
+        msg = (
+            "random_state must be None, an int, a numpy.random.Generator or a SeedSequence; "
+            "got a legacy numpy.random.RandomState; pass np.random.default_rng(seed) instead"
+        )
+        raise ValueError(msg)
+    msg = (
+        "random_state must be None, an int, a numpy.random.Generator or a SeedSequence; "
+        f"got {random_state!r} of type {type(random_state).__name__}; "
+        "pass an integer seed such as random_state=0"
+    )
+    raise ValueError(msg)
