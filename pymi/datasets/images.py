@@ -7,13 +7,13 @@ reparametrisation), and renders the parameters into an image with a smooth injec
 Mutual information is invariant under injective maps of each side separately, so the
 images carry exactly ``mi`` nats.
 
-=====================  ======  ==========  ===================================================
-generator              size    parameters  pixel value
-=====================  ======  ==========  ===================================================
-:func:`gaussian_bump`  16x16   2           ``exp(-10 ||g - mu||^2)``, ``mu = Phi(xi)``
-:func:`correlated_bump` 32x32  5           anisotropic, correlated Gaussian bump
-:func:`rectangles`     32x32   4           exact overlap area of each pixel with a rectangle
-=====================  ======  ==========  ===================================================
+=========================  =====  ==========  =================================================
+generator                  size   parameters  pixel value
+=========================  =====  ==========  =================================================
+:func:`gaussian_bump`      16     2           ``exp(-10 ||g - mu||^2)``, ``mu = Phi(xi)``
+:func:`correlated_bump`    32     5           anisotropic, correlated Gaussian bump
+:func:`rectangles`         32     4           exact overlap area of each pixel with a rectangle
+=========================  =====  ==========  =================================================
 
 The ``render_*`` functions take the unit-cube parameters ``p = Phi(latent)`` directly
 (``p = scipy.special.ndtr(sample.latent_x)``); they are what the generators call. All

@@ -1,0 +1,48 @@
+"""The Estimate object and the command line."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import pymi
+from pymi import Estimate
+from pymi.cli import main
+
+
+def test_estimate_conversion_roundtrip():
+    est = Estimate(2.0, 0.1, "nats", "wkl", {"k": 5}, 100)
+    bits = est.to("bits")
+    assert bits.value == pytest.approx(2.0 / math.log(2))
+    assert bits.stderr == pytest.approx(0.1 / math.log(2))
+    assert bits.to("nats").value == pytest.approx(2.0)
+    assert est.to("dits").value == pytest.approx(2.0 / math.log(10))
+    assert float(est) == 2.0
+    assert "nats" in repr(est) and "wkl" in str(est)
+
+
+def test_estimate_rejects_unknown_unit():
+    with pytest.raises(ValueError, match=r"base must be one of \['bits', 'dits', 'nats'\]; got 'bans'"):
+        Estimate(1.0, 0.0, "bans", "kl")
+
+
+def test_cli_demo_prints_estimates(capsys):
+    assert main(["demo", "--n", "800", "--mi", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert "true I(X;Y) = 1.0000 nats" in out
+    for method in ("wkl", "kl", "ksg", "gaussian"):
+        assert f"\n{method}" in out
+
+
+def test_cli_estimate_from_csv(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(1000)
+    table = np.column_stack([x, x + rng.standard_normal(1000), rng.standard_normal(1000)])
+    path = tmp_path / "t.csv"
+    np.savetxt(path, table, delimiter=",")
+    assert main(["estimate", str(path), "--x", "0", "--y", "1", "--method", "kl"]) == 0
+    out = capsys.readouterr().out
+    value = float(out.split()[0])
+    assert abs(value - 0.5 * math.log(2)) < 0.1  # I = 1/2 log 2 for unit noise
