@@ -25,7 +25,14 @@ pytestmark = pytest.mark.torch
 
 N_IMAGES, N_TRAIN, N_EVAL, EPOCHS = 300, 200, 90, 2
 LAYERS = ("L1", "L2", "L3", "L4", "L5")
-TIMING = {"seconds", "train_seconds", "eval_seconds", "compress_seconds", "estimate_seconds", "mi_seconds"}
+TIMING = {
+    "seconds",
+    "train_seconds",
+    "eval_seconds",
+    "compress_seconds",
+    "estimate_seconds",
+    "mi_seconds",
+}
 
 
 def _write_idx(path, array, magic):
@@ -49,9 +56,19 @@ def idx_root(tmp_path_factory):
 
 def _config(root, run_dir, **changes):
     base = dict(
-        root=str(root), n_train=N_TRAIN, n_eval=N_EVAL, epochs=EPOCHS, lr=3e-3, batch_size=64,
-        input_ae_epochs=1, input_ae_batch_size=64, device="cpu", n_jobs=1, seed=3,
-        run_dir=str(run_dir), progress=False,
+        root=str(root),
+        n_train=N_TRAIN,
+        n_eval=N_EVAL,
+        epochs=EPOCHS,
+        lr=3e-3,
+        batch_size=64,
+        input_ae_epochs=1,
+        input_ae_batch_size=64,
+        device="cpu",
+        n_jobs=1,
+        seed=3,
+        run_dir=str(run_dir),
+        progress=False,
     )
     base.update(changes)
     return IBConfig(**base)
@@ -82,9 +99,30 @@ def full_run(idx_root, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "full"
     cfg = _config(idx_root, run_dir)
     argv = [
-        "ib", "--root", cfg.root, "--n-train", str(N_TRAIN), "--n-eval", str(N_EVAL),
-        "--epochs", str(EPOCHS), "--lr", "3e-3", "--batch-size", "64", "--input-ae-epochs", "1",
-        "--device", "cpu", "--n-jobs", "1", "--seed", "3", "--run-dir", str(run_dir), "--quiet",
+        "ib",
+        "--root",
+        cfg.root,
+        "--n-train",
+        str(N_TRAIN),
+        "--n-eval",
+        str(N_EVAL),
+        "--epochs",
+        str(EPOCHS),
+        "--lr",
+        "3e-3",
+        "--batch-size",
+        "64",
+        "--input-ae-epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--n-jobs",
+        "1",
+        "--seed",
+        "3",
+        "--run-dir",
+        str(run_dir),
+        "--quiet",
     ]
     # the CLI has no flags for these two; write the matching config through the API instead
     cfg_cli = cfg.replace(input_ae_batch_size=256, progress=None)
@@ -94,9 +132,19 @@ def full_run(idx_root, tmp_path_factory):
 
 def test_end_to_end_writes_every_file(full_run):
     run_dir, cfg = full_run
-    for name in ("config.json", "metadata.json", "mi.csv", "epochs.csv", "checkpoint.pt",
-                 "input_codes.npy", "eval_indices.npy", "ib_plane.png", "ib_mi_epochs.png",
-                 "ib_training.png"):
+    for name in (
+        "config.json",
+        "metadata.json",
+        "mi.csv",
+        "epochs.csv",
+        "notes.csv",
+        "checkpoint.pt",
+        "input_codes.npy",
+        "eval_indices.npy",
+        "ib_plane.png",
+        "ib_mi_epochs.png",
+        "ib_training.png",
+    ):
         assert (run_dir / name).is_file(), name
     mi = read_csv(run_dir / "mi.csv")
     assert len(mi) == (EPOCHS + 1) * len(LAYERS) * 2
@@ -109,7 +157,10 @@ def test_end_to_end_writes_every_file(full_run):
     meta = json.loads((run_dir / "metadata.json").read_text())
     assert meta["sessions"][-1]["status"] == "completed"
     assert {"torch", "numpy", "pymi"} <= set(meta["versions"])
-    assert meta["data"]["n_eval"] == N_EVAL and meta["timings"]["mi_seconds_per_estimation_epoch_mean"] > 0
+    assert (
+        meta["data"]["n_eval"] == N_EVAL
+        and meta["timings"]["mi_seconds_per_estimation_epoch_mean"] > 0
+    )
     assert np.load(run_dir / "input_codes.npy").shape == (N_EVAL, 4)
 
 
@@ -126,7 +177,8 @@ def test_same_seed_same_numbers_and_resume_is_exact(full_run, tmp_path, monkeypa
 
     def save_or_crash(self, state):
         if state["epoch"] == 2:
-            raise KeyboardInterrupt("simulated interruption after the rows of epoch 2")
+            msg = "simulated interruption after the rows of epoch 2"
+            raise KeyboardInterrupt(msg)
         real_save(self, state)
 
     monkeypatch.setattr(RunStore, "save_checkpoint", save_or_crash)
@@ -137,7 +189,10 @@ def test_same_seed_same_numbers_and_resume_is_exact(full_run, tmp_path, monkeypa
 
     run(split_cfg, plots=False, verbose=False)  # drops epoch 2's rows, redoes epoch 2
     _same(_strip_timing(read_csv(split / "mi.csv")), _strip_timing(read_csv(run_dir / "mi.csv")))
-    _same(_strip_timing(read_csv(split / "epochs.csv")), _strip_timing(read_csv(run_dir / "epochs.csv")))
+    _same(
+        _strip_timing(read_csv(split / "epochs.csv")),
+        _strip_timing(read_csv(run_dir / "epochs.csv")),
+    )
     a = torch.load(split / "checkpoint.pt", weights_only=True)
     b = torch.load(run_dir / "checkpoint.pt", weights_only=True)
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])

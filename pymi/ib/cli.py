@@ -23,7 +23,12 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("--eval-split", "eval_split", str, "IDX split of the evaluation set: test (default) or train"),
     ("--n-train", "n_train", int, "training samples (default 8000)"),
     ("--n-eval", "n_eval", int, "evaluation samples, on which MI is estimated (default 2000)"),
-    ("--epochs", "epochs", int, "training epochs (default 100; raise it to continue a finished run)"),
+    (
+        "--epochs",
+        "epochs",
+        int,
+        "training epochs (default 150; raise it to continue a finished run)",
+    ),
     ("--lr", "lr", float, "Adam learning rate (default 1e-3; the paper: 1e-5 for 300 epochs)"),
     ("--batch-size", "batch_size", int, "training batch size (default 1024)"),
     ("--sigma", "sigma", float, "multiplicative noise level (default 1e-3)"),
@@ -32,11 +37,16 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("--k", "k", int, "neighbour order of kNN estimators (default 5)"),
     ("--layer-compressor", "layer_compressor", str, "pca (default, refit every epoch) or mlp_ae"),
     ("--layer-dim", "layer_dim", int, "code size of each layer (default 4)"),
-    ("--input-ae-epochs", "input_ae_epochs", int, "max epochs of the input autoencoder (default 60)"),
+    (
+        "--input-ae-epochs",
+        "input_ae_epochs",
+        int,
+        "max epochs of the input autoencoder (default 20)",
+    ),
     ("--estimate-every", "estimate_every", int, "estimate MI every this many epochs (default 1)"),
     ("--device", "device", str, "auto (default), cpu or cuda"),
     ("--seed", "seed", int, "seed of everything (default 0)"),
-    ("--n-jobs", "n_jobs", int, "CPU threads (default -1: all cores)"),
+    ("--n-jobs", "n_jobs", int, "CPU threads (default 1; -1: all cores)"),
     ("--run-dir", "run_dir", str, "output folder (default runs/ib, or runs/ib-quick with --quick)"),
 )
 
@@ -49,14 +59,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--quick", action="store_true", help="small, ~1 minute run (2000/1000 digits, 8 epochs)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small, ~1 minute run (2000/1000 digits, 10 epochs, batch 128, lr 2e-3)",
+    )
     for flag, field, typ, text in _OPTIONS:
         p.add_argument(flag, dest=field, type=typ, default=None, help=text)
-    p.add_argument("--estimator-options", default=None, metavar="JSON",
-                   help='extra estimator keyword arguments as JSON, e.g. \'{"whiten": false}\'')
-    p.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
-                   help="stop after this epoch (resume later by rerunning without it)")
-    p.add_argument("--plots-only", action="store_true", help="only redraw the figures of an existing run folder")
+    p.add_argument(
+        "--estimator-options",
+        default=None,
+        metavar="JSON",
+        help="extra estimator keyword arguments as JSON, e.g. '{\"whiten\": false}'",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="EPOCH",
+        help="stop after this epoch (resume later by rerunning without it)",
+    )
+    p.add_argument(
+        "--plots-only",
+        action="store_true",
+        help="only redraw the figures of an existing run folder",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.set_defaults(func=_run)
     return p
@@ -66,7 +93,11 @@ def config_from_args(args: argparse.Namespace) -> Any:
     """The :class:`pymi.ib.IBConfig` that the parsed arguments describe."""
     from .config import IBConfig
 
-    overrides = {field: getattr(args, field) for _, field, _, _ in _OPTIONS if getattr(args, field, None) is not None}
+    overrides = {
+        field: getattr(args, field)
+        for _, field, _, _ in _OPTIONS
+        if getattr(args, field, None) is not None
+    }
     if getattr(args, "estimator_options", None):
         try:
             opts = json.loads(args.estimator_options)

@@ -156,9 +156,58 @@ def _threads(n_jobs: int) -> int:
     return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
 
 
+_OPENBLAS_SYMBOLS = (
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+    ("openblas_get_num_threads", "openblas_set_num_threads"),
+)
+
+
+@contextlib.contextmanager
+def blas_threads(n_threads: int) -> Iterator[list[str]]:
+    """Limit every loaded OpenBLAS (numpy's, scipy's) to ``n_threads`` for the body.
+
+    PyTorch's ``set_num_threads`` does not reach the BLAS under numpy, which the
+    per-layer PCA uses; on a machine shared with other jobs, OpenBLAS threads that
+    spin while their peers are descheduled made the PCA 5-10x slower in our
+    measurements. Best effort (Linux: libraries found in ``/proc/self/maps``; a
+    no-op elsewhere); yields the names of the libraries it limited and restores
+    their previous thread counts afterwards.
+    """
+    import ctypes
+
+    touched: list[tuple[Any, Any, int, str]] = []
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = sorted(
+                {line.split()[-1] for line in fh if "openblas" in line.lower() and "/" in line}
+            )
+    except OSError:
+        paths = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for get_name, set_name in _OPENBLAS_SYMBOLS:
+            get, put = getattr(lib, get_name, None), getattr(lib, set_name, None)
+            if get is not None and put is not None:
+                get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                old = int(get())
+                put(int(n_threads))
+                touched.append((get, put, old, os.path.basename(path)))
+                break
+    try:
+        yield [name for *_, name in touched]
+    finally:
+        for _, put, old, _ in touched:
+            put(old)
+
+
 @contextlib.contextmanager
 def _torch_settings(n_threads: int, device: Any) -> Iterator[None]:
-    """Thread count and deterministic algorithms for the body; restored afterwards."""
+    """Thread counts (PyTorch and OpenBLAS) and deterministic algorithms for the body; restored afterwards."""
     import torch
 
     old_threads = torch.get_num_threads()
@@ -170,7 +219,8 @@ def _torch_settings(n_threads: int, device: Any) -> Iterator[None]:
     else:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     try:
-        yield
+        with blas_threads(n_threads):
+            yield
     finally:
         torch.set_num_threads(old_threads)
         torch.use_deterministic_algorithms(old_det)
@@ -270,14 +320,22 @@ def estimate_layers(
                     value, stderr = res.value, res.stderr
                 except ValueError as exc:
                     value = stderr = float("nan")
-                    notes.append({"epoch": epoch, "layer": name, "note": f"{quantity} failed: {exc}"})
+                    notes.append(
+                        {"epoch": epoch, "layer": name, "note": f"{quantity} failed: {exc}"}
+                    )
             seconds = time.perf_counter() - t1
             t_estimate += seconds
             for w in caught:
                 notes.append({"epoch": epoch, "layer": name, "note": f"{quantity}: {w.message}"})
             rows.append(
-                {"epoch": epoch, "layer": name, "quantity": quantity, "value": value,
-                 "stderr": stderr, "seconds": seconds}
+                {
+                    "epoch": epoch,
+                    "layer": name,
+                    "quantity": quantity,
+                    "value": value,
+                    "stderr": stderr,
+                    "seconds": seconds,
+                }
             )
     timings = {
         "compress_seconds": t_compress,
@@ -331,19 +389,30 @@ def _now() -> str:
 
 
 def _input_codes(
-    config: IBConfig, store: RunStore, data: IBData, device: Any, n_threads: int, log: Callable[[str], None]
+    config: IBConfig,
+    store: RunStore,
+    data: IBData,
+    device: Any,
+    n_threads: int,
+    log: Callable[[str], None],
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """X~ for the evaluation images: cached in the run folder, else train the autoencoder once."""
     cached = store.load_array(store.input_codes_path)
     info = store.read_json(store.dir / "input_autoencoder.json")
-    if cached is not None and info is not None and cached.shape == (config.n_eval, config.input_dim):
+    if (
+        cached is not None
+        and info is not None
+        and cached.shape == (config.n_eval, config.input_dim)
+    ):
         return cached, info
     import torch
 
     from ..compression import ConvAutoencoder
 
-    log(f"training the input autoencoder ({config.input_dim}-D sigmoid code, L1 loss) on "
-        f"{data.train_images.shape[0]} training images ...")
+    log(
+        f"training the input autoencoder ({config.input_dim}-D sigmoid code, L1 loss) on "
+        f"{data.train_images.shape[0]} training images ..."
+    )
     t0 = time.perf_counter()
     ae = ConvAutoencoder(
         config.input_dim,
@@ -378,12 +447,16 @@ def _input_codes(
     atomic_write_bytes(store.dir / "input_autoencoder.pt", raw.getvalue())
     store.write_json(store.dir / "input_autoencoder.json", info)
     store.save_array(store.input_codes_path, codes)
-    log(f"input autoencoder: {info['epochs_run']} epochs in {info['seconds']:.1f} s, "
-        f"evaluation L1 reconstruction error {info['eval_l1']:.4f}")
+    log(
+        f"input autoencoder: {info['epochs_run']} epochs in {info['seconds']:.1f} s, "
+        f"evaluation L1 reconstruction error {info['eval_l1']:.4f}"
+    )
     return codes, info
 
 
-def _train_epoch(model: Any, opt: Any, x: Any, y: Any, batch_size: int, gen: Any) -> tuple[float, float]:
+def _train_epoch(
+    model: Any, opt: Any, x: Any, y: Any, batch_size: int, gen: Any
+) -> tuple[float, float]:
     import torch
     import torch.nn.functional as F
 
@@ -466,8 +539,13 @@ def run(
             "seed": config.seed,
             "derived_seeds": {
                 name: derive_seed(config.seed, tag)
-                for name, tag in (("split", _SPLIT), ("input_autoencoder", _INPUT_AE), ("model_init", _MODEL),
-                                  ("batch_order", _SHUFFLE), ("dropout_and_noise", _TORCH))
+                for name, tag in (
+                    ("split", _SPLIT),
+                    ("input_autoencoder", _INPUT_AE),
+                    ("model_init", _MODEL),
+                    ("batch_order", _SHUFFLE),
+                    ("dropout_and_noise", _TORCH),
+                )
             },
             "deterministic_torch": device.type == "cpu",
             "h_y_ceiling_nats": H_Y,
@@ -487,8 +565,13 @@ def run(
     try:
         _run_epochs(config, store, meta, session, device, n_threads, stop_after, log)
     except BaseException as exc:
-        session.update({"finished": _now(), "status": f"interrupted: {type(exc).__name__}: {exc}",
-                        "seconds": time.perf_counter() - session_start})
+        session.update(
+            {
+                "finished": _now(),
+                "status": f"interrupted: {type(exc).__name__}: {exc}",
+                "seconds": time.perf_counter() - session_start,
+            }
+        )
         store.write_json(store.metadata_path, meta)
         raise
     all_mi = store.read_mi()
@@ -503,8 +586,13 @@ def run(
     }
     meta["notes_h_y"] = artefact_notes(all_mi)
     done = bool(epochs_rows) and epochs_rows[-1]["epoch"] >= config.epochs
-    session.update({"finished": _now(), "status": "completed" if done else "stopped",
-                    "seconds": time.perf_counter() - session_start})
+    session.update(
+        {
+            "finished": _now(),
+            "status": "completed" if done else "stopped",
+            "seconds": time.perf_counter() - session_start,
+        }
+    )
     store.write_json(store.metadata_path, meta)
     if plots and all_mi:
         from .plots import plot_run
@@ -551,7 +639,11 @@ def _run_epochs(
         model = NoisyCNN(sigma=config.sigma, dropout=config.dropout).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr)
         shuffle_gen = torch.Generator().manual_seed(derive_seed(config.seed, _SHUFFLE))
-        meta["model"] = {"class": "NoisyCNN", "parameters": count_parameters(model), "repr": repr(model)}
+        meta["model"] = {
+            "class": "NoisyCNN",
+            "parameters": count_parameters(model),
+            "repr": repr(model),
+        }
 
         ckpt = store.load_checkpoint()
         if ckpt is None:
@@ -567,8 +659,10 @@ def _run_epochs(
                 torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
             dropped = store.truncate_after(int(ckpt["epoch"]))
             start = int(ckpt["epoch"]) + 1
-            log(f"resuming {store.dir} after epoch {ckpt['epoch']}"
-                + (f" (dropped {dropped} rows of an unfinished epoch)" if dropped else ""))
+            log(
+                f"resuming {store.dir} after epoch {ckpt['epoch']}"
+                + (f" (dropped {dropped} rows of an unfinished epoch)" if dropped else "")
+            )
         session["start_epoch"] = start
 
         x_train = torch.from_numpy(data.train_images[:, None]).to(device)
@@ -593,8 +687,14 @@ def _run_epochs(
             notes: list[dict[str, Any]] = []
             if epoch % config.estimate_every == 0:
                 mi_rows, timings, notes = estimate_layers(
-                    outputs, input_codes, data.eval_labels, config,
-                    epoch=epoch, layer_names=LAYER_NAMES, device=device, n_threads=n_threads,
+                    outputs,
+                    input_codes,
+                    data.eval_labels,
+                    config,
+                    epoch=epoch,
+                    layer_names=LAYER_NAMES,
+                    device=device,
+                    n_threads=n_threads,
                 )
                 row.update(timings)
             notes += [{"epoch": epoch, "layer": "", "note": s} for s in artefact_notes(mi_rows)]
@@ -626,6 +726,10 @@ def _epoch_line(row: dict[str, Any], mi_rows: list[dict[str, Any]], epochs: int)
     if mi_rows:
         by = {(r["layer"], r["quantity"]): r["value"] for r in mi_rows}
         layers = sorted({r["layer"] for r in mi_rows})
-        parts.append(" ".join(f"{name}({by[(name, 'I(X;L)')]:.2f},{by[(name, 'I(L;Y)')]:.2f})" for name in layers))
+        parts.append(
+            " ".join(
+                f"{name}({by[(name, 'I(X;L)')]:.2f},{by[(name, 'I(L;Y)')]:.2f})" for name in layers
+            )
+        )
         parts.append(f"MI {row['mi_seconds']:.2f} s")
     return " | ".join(parts)

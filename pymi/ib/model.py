@@ -83,9 +83,7 @@ class NoisyCNN(nn.Module):
         self.sigma = float(sigma)
         self.noise = nn.ModuleList(MultiplicativeNoise(sigma) for _ in LAYER_NAMES)
         self.drop = nn.ModuleList(nn.Dropout(dropout) for _ in range(3))
-        self.convs = nn.ModuleList(
-            [nn.Conv2d(1, 8, 3), nn.Conv2d(8, 16, 3), nn.Conv2d(16, 32, 3)]
-        )
+        self.convs = nn.ModuleList([nn.Conv2d(1, 8, 3), nn.Conv2d(8, 16, 3), nn.Conv2d(16, 32, 3)])
         self.fc4 = nn.Linear(32, 32)
         self.fc5 = nn.Linear(32, 10)
         self.slope = 0.01
@@ -113,9 +111,7 @@ class NoisyCNN(nn.Module):
 
 
 @torch.no_grad()
-def layer_outputs(
-    model: NoisyCNN, x: torch.Tensor, *, batch_size: int = 1024
-) -> list[np.ndarray]:
+def layer_outputs(model: NoisyCNN, x: torch.Tensor, *, batch_size: int = 1024) -> list[np.ndarray]:
     """Every layer's output for the fixed evaluation tensor ``x``, rows aligned with ``x``.
 
     The model is put in evaluation mode (dropout off, noise on) and ``x`` is walked

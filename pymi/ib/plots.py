@@ -36,15 +36,34 @@ def _figure(**kwargs: Any) -> Any:
     return fig
 
 
-def smooth(values: np.ndarray, *, window: int | None = None, polyorder: int = 2, cutoff: float = 0.2) -> np.ndarray | None:
+def smooth(
+    values: np.ndarray,
+    epochs: np.ndarray | None = None,
+    *,
+    log_time: bool = True,
+    window: int | None = None,
+    polyorder: int = 2,
+    cutoff: float = 0.35,
+) -> np.ndarray | None:
     """Savitzky--Golay smoothing followed by a zero-phase low-pass filter.
+
+    The paper's smoothing (Butakov et al., ICLR 2024). With ``log_time=True`` the
+    series is first resampled onto a grid uniform in ``log(1 + epoch)`` (as many points
+    as epochs), filtered there, and read back at the original epochs: the first few
+    epochs, where the network changes fastest, get as much resolution as the slow
+    late phase, so the filter does not smear the early fitting phase into a straight
+    line while the noisy plateau is still smoothed.
 
     Parameters
     ----------
     values : numpy.ndarray, shape (n,)
-        One MI series over epochs (NaNs are interpolated over first).
+        One MI series (NaNs are interpolated over first).
+    epochs : numpy.ndarray, shape (n,), optional
+        The (increasing) epochs of ``values``; default ``0, 1, ..., n - 1``.
+    log_time : bool
+        Filter on the ``log(1 + epoch)`` grid (True) or on the sample index (False).
     window : int, optional
-        Savitzky--Golay window (odd); default about n / 8, at least 5.
+        Savitzky--Golay window (odd); default about n / 20, at least 5.
     polyorder : int
         Savitzky--Golay polynomial order.
     cutoff : float
@@ -54,29 +73,45 @@ def smooth(values: np.ndarray, *, window: int | None = None, polyorder: int = 2,
     Returns
     -------
     numpy.ndarray or None
-        The smoothed series, or ``None`` when there are fewer than
+        The smoothed series at ``epochs``, or ``None`` when there are fewer than
         :data:`MIN_SMOOTH_POINTS` finite points (nothing sensible to smooth).
     """
     from scipy.signal import butter, filtfilt, savgol_filter
 
     v = np.asarray(values, dtype=np.float64)
+    t = (
+        np.arange(v.size, dtype=np.float64)
+        if epochs is None
+        else np.asarray(epochs, dtype=np.float64)
+    )
     ok = np.isfinite(v)
     if ok.sum() < MIN_SMOOTH_POINTS:
         return None
     if not ok.all():
-        idx = np.arange(v.size)
-        v = np.interp(idx, idx[ok], v[ok])
+        v = np.interp(t, t[ok], v[ok])
     n = v.size
+    if log_time:
+        u = np.log1p(t - t.min())
+        grid = np.linspace(u[0], u[-1], n)
+        v = np.interp(grid, u, v)
     if window is None:
-        window = max(5, (n // 8) | 1)
+        window = max(5, (n // 20) | 1)
     window = min(window, n if n % 2 else n - 1)
     s = savgol_filter(v, window, min(polyorder, window - 1))
     b, a = butter(2, cutoff)
-    return filtfilt(b, a, s)
+    out = filtfilt(b, a, s)
+    if log_time:
+        out = np.interp(u, grid, out)
+    return out
 
 
-def _series(mi_rows: list[dict[str, Any]], layer: str, quantity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = sorted((r for r in mi_rows if r["layer"] == layer and r["quantity"] == quantity), key=lambda r: r["epoch"])
+def _series(
+    mi_rows: list[dict[str, Any]], layer: str, quantity: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = sorted(
+        (r for r in mi_rows if r["layer"] == layer and r["quantity"] == quantity),
+        key=lambda r: r["epoch"],
+    )
     return (
         np.array([r["epoch"] for r in rows], dtype=float),
         np.array([r["value"] for r in rows], dtype=float),
@@ -92,7 +127,11 @@ def _layers(mi_rows: list[dict[str, Any]]) -> list[str]:
 
 
 def plot_information_plane(
-    mi_rows: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None, h_y: float = H_Y
+    mi_rows: list[dict[str, Any]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    h_y: float = H_Y,
 ) -> Path:
     """One panel per layer: I(L; Y) against I(X; L), coloured by epoch (nats).
 
@@ -113,10 +152,13 @@ def plot_information_plane(
         ep, x, xe = _series(mi_rows, layer, "I(X;L)")
         ep_y, y, ye = _series(mi_rows, layer, "I(L;Y)")
         if not np.array_equal(ep, ep_y):  # pragma: no cover - rows are written in pairs
-            raise ValueError(f"{layer}: I(X;L) and I(L;Y) rows cover different epochs")
-        ax.errorbar(x, y, xerr=xe, yerr=ye, fmt="none", ecolor="0.6", elinewidth=0.6, alpha=0.6, zorder=1)
+            msg = f"{layer}: I(X;L) and I(L;Y) rows cover different epochs"
+            raise ValueError(msg)
+        ax.errorbar(
+            x, y, xerr=xe, yerr=ye, fmt="none", ecolor="0.6", elinewidth=0.6, alpha=0.6, zorder=1
+        )
         ax.scatter(x, y, c=ep, cmap=cmap, norm=norm, s=12, zorder=2, edgecolors="none")
-        sx, sy = smooth(x), smooth(y)
+        sx, sy = smooth(x, ep), smooth(y, ep)
         if sx is not None and sy is not None:
             ax.plot(sx, sy, color="crimson", lw=1.4, zorder=3, label="smoothed")
         ax.axhline(h_y, ls="--", color="k", lw=0.8)
@@ -126,7 +168,9 @@ def plot_information_plane(
         top = max(h_y, float(np.nanmax(y + np.nan_to_num(ye))) if np.isfinite(y).any() else h_y)
         ax.set_ylim(top=top * 1.05 + 0.02)
     axes[0][0].set_ylabel("I(L; Y) [nats]  (dashed: H(Y) = log 10)")
-    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0].tolist(), label="epoch", shrink=0.9)
+    fig.colorbar(
+        cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0].tolist(), label="epoch", shrink=0.9
+    )
     if title:
         fig.suptitle(title)
     path = Path(path)
@@ -135,7 +179,11 @@ def plot_information_plane(
 
 
 def plot_mi_epochs(
-    mi_rows: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None, h_y: float = H_Y
+    mi_rows: list[dict[str, Any]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    h_y: float = H_Y,
 ) -> Path:
     """I(X; L) and I(L; Y) against the epoch, one line per layer with a stderr band."""
     layers = _layers(mi_rows)
@@ -159,12 +207,17 @@ def plot_mi_epochs(
     return path
 
 
-def plot_training(epoch_rows: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def plot_training(
+    epoch_rows: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
     """Training and evaluation loss (NLL, nats) and accuracy against the epoch."""
     ep = np.array([r["epoch"] for r in epoch_rows], dtype=float)
     fig = _figure(figsize=(10, 3.6))
     ax_l, ax_a = fig.subplots(1, 2)
-    for key, label, style in (("train", "train (dropout + noise)", "-"), ("eval", "evaluation (noise)", "--")):
+    for key, label, style in (
+        ("train", "train (dropout + noise)", "-"),
+        ("eval", "evaluation (noise)", "--"),
+    ):
         loss = np.array([r[f"{key}_loss"] for r in epoch_rows], dtype=float)
         acc = np.array([r[f"{key}_accuracy"] for r in epoch_rows], dtype=float)
         ax_l.plot(ep, loss, style, label=label)
@@ -182,7 +235,9 @@ def plot_training(epoch_rows: list[dict[str, Any]], path: str | os.PathLike[str]
     return path
 
 
-def plot_run(run_dir: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+def plot_run(
+    run_dir: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """Write all figures of a run folder; return their paths.
 
     Parameters

@@ -197,6 +197,7 @@ class RunStore:
             self.write_json(self.config_path, config)
             return True
         self.write_json(self.config_path, config)
+        self.append_rows(self.notes_path, NOTE_FIELDS, [], header_only=True)
         return False
 
     def write_json(self, path: Path, obj: Any) -> None:
@@ -209,10 +210,20 @@ class RunStore:
         return json.loads(path.read_text()) if path.is_file() else None
 
     # ------------------------------------------------------------------- rows
-    def append_rows(self, path: Path, fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-        """Append ``rows`` to the CSV at ``path`` (header on first write), then flush and fsync."""
+    def append_rows(
+        self,
+        path: Path,
+        fields: Sequence[str],
+        rows: Iterable[dict[str, Any]],
+        *,
+        header_only: bool = False,
+    ) -> None:
+        """Append ``rows`` to the CSV at ``path`` (header on first write), then flush and fsync.
+
+        ``header_only=True`` creates the file with its header even without rows.
+        """
         rows = list(rows)
-        if not rows:
+        if not rows and not (header_only and not path.is_file()):
             return
         new = not path.is_file() or path.stat().st_size == 0
         with open(path, "a", newline="") as fh:
