@@ -15,17 +15,9 @@ _TAKES_K = {"kl", "wkl", "ksg"}
 
 
 def _registry() -> dict[str, type[MIEstimator]]:
-    from .estimators import MINE
+    from .estimators import KDE, MINE
 
-    reg = dict(_REGISTRY)
-    reg["mine"] = MINE
-    try:
-        from .estimators.kde import KDE
-
-        reg["kde"] = KDE
-    except ImportError:  # pragma: no cover - kde lands with its kernel
-        pass
-    return reg
+    return {**_REGISTRY, "kde": KDE, "mine": MINE}
 
 
 ENTROPY_METHODS = ("kl", "wkl", "kde", "gaussian")
