@@ -830,21 +830,28 @@ _IMAGE_TASKS: dict[str, tuple[str, int, int]] = {
 _COARSE_GRID: tuple[float, ...] = tuple(float(v) for v in np.linspace(0.0, 10.0, 11))
 
 
-def _ae_options(size: int, *, quick: bool) -> dict[str, Any]:
+def _ae_options(task: str, *, quick: bool) -> dict[str, Any]:
     """Autoencoder budget for this CPU (see benchmarks/compression/README.md for the choice)."""
     if quick:
         return {
             "channels": [8, 16, 16], "batch_size": 128, "max_steps": 150, "max_epochs": 1000,
             "patience": 1000, "n_jobs": 1, "device": "auto",
         }  # fmt: skip
+    batch, steps = _AE_BUDGET[task]
     return {
-        "channels": [8, 16, 16], "batch_size": 256, "max_steps": _AE_STEPS[size],
+        "channels": [8, 16, 16], "batch_size": batch, "max_steps": steps,
         "max_epochs": 1000, "patience": 1000, "n_jobs": 1, "device": "auto",
     }  # fmt: skip
 
 
-#: Optimiser steps of the image autoencoders, by image size (batch 256).
-_AE_STEPS: dict[int, int] = {16: 600, 32: 400}
+#: (batch size, optimiser steps) of the image autoencoders: what fits this 2-core CPU
+#: (benchmarks/compression/README.md measures the effect of the budget).
+_AE_BUDGET: dict[str, tuple[int, int]] = {
+    "gaussian_bump-16": (256, 600),
+    "rectangles-16": (256, 1200),
+    "rectangles-32": (128, 600),
+    "correlated_bump-32": (128, 600),
+}
 
 
 def _images(*, quick: bool = False) -> BenchConfig:
@@ -857,7 +864,7 @@ def _images(*, quick: bool = False) -> BenchConfig:
         ests["ae+kde"] = {"method": "kde", "codes": "ae", "n_jobs": 1}
     ests["pca+wkl"] = {"method": "wkl", "k": 5, "codes": "pca", "n_jobs": 1}
     mine = {
-        "method": "mine", "codes": "ae", "critic": "mlp", "max_epochs": 100, "patience": 10,
+        "method": "mine", "codes": "ae", "critic": "mlp", "max_epochs": 60, "patience": 10,
         "n_jobs": 1, "device": "auto",
     }  # fmt: skip
     ksg = {"method": "ksg", "k": 5, "whiten": False, "n_jobs": 1}
@@ -878,7 +885,7 @@ def _images(*, quick: bool = False) -> BenchConfig:
                     "method": "ae",
                     "latent_dim": k,
                     "n_train": n_train,
-                    "options": _ae_options(size, quick=quick),
+                    "options": _ae_options(name, quick=quick),
                 },
                 "pca": {"method": "pca", "latent_dim": k, "n_train": n_train},
             },
