@@ -52,6 +52,7 @@ config file (.toml or .json; same keys):
 
 examples:
   pymi bench --quick
+  pymi bench --preset images --quick                      # image benchmark smoke test
   pymi bench --preset paper-gaussian --out benchmarks/results/paper-gaussian
   pymi bench my.toml --estimators wkl,ksg --grid 0:10:11 --seeds 2 --n 2000
   pymi bench --preset paper-gaussian --print-config > my.json   # start a config from a preset
@@ -98,7 +99,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("config", nargs="?", help="benchmark config file (.toml or .json)")
     src.add_argument("--preset", choices=sorted(PRESETS), help="a built-in benchmark (see below)")
     src.add_argument(
-        "--quick", action="store_true", help="same as --preset quick (under 2 minutes on 2 cores)"
+        "--quick",
+        action="store_true",
+        help="same as --preset quick (under 2 minutes on 2 cores); with --preset NAME, "
+        "the preset's smoke test NAME-quick where there is one (--preset images --quick)",
     )
     ov = p.add_argument_group("overrides (applied to the config or preset)")
     ov.add_argument(
@@ -144,6 +148,9 @@ def _split(text: str | None) -> list[str] | None:
 def _build_config(args: argparse.Namespace) -> BenchConfig:
     from .tasks import load_config, preset
 
+    if args.quick and args.preset and f"{args.preset}-quick" in PRESETS:
+        # --preset images --quick: the preset's own smoke test (images-quick)
+        args.preset, args.quick = f"{args.preset}-quick", False
     sources = [s for s in (args.config, args.preset, "quick" if args.quick else None) if s]
     if len(sources) != 1:
         got = "nothing" if not sources else " and ".join(map(repr, sources))

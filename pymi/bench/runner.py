@@ -483,6 +483,7 @@ def run(
             "n_estimates_planned": config.n_estimates,
             "environment": env,
             "sessions": sessions,
+            **({"compressors": meta["compressors"]} if "compressors" in meta else {}),
         }
         _write_json(meta_path, meta)
 
@@ -493,16 +494,22 @@ def run(
             config.n_estimates, len(done & _planned_keys(config)), progress, config.name
         )
         writer = _ResultsWriter(csv_path)
+        banks: dict[str, Any] = {}
         try:
             for task in config.tasks.values():
                 n = config.task_n(task)
                 ests = config.estimators_for(task)
+                if task.compressors:
+                    from .compressed import CompressorBank
+
+                    banks[task.name] = CompressorBank(out, task)
                 for true_mi in config.mi_grid:
                     for seed in config.seeds:
                         todo = [
                             e
                             for e in ests
-                            if result_key(task.name, e.name, true_mi, seed) not in done
+                            if e.runs_at(true_mi)
+                            and result_key(task.name, e.name, true_mi, seed) not in done
                         ]
                         if not todo:
                             continue
@@ -518,14 +525,20 @@ def run(
                                 f"data generation failed: {type(err).__name__}: {err}"
                             )
                         gen_seconds += time.perf_counter() - t0
+                        codes: dict[str, Any] = {}
                         for est in todo:
                             if bar is not None:
                                 bar.set_postfix_str(
                                     f"{task.name} {est.name} I={true_mi:g} seed={seed}",
                                     refresh=False,
                                 )
+                            ex, ey, err_text = x, y, gen_error
+                            if est.codes is not None and not gen_error:
+                                ex, ey, err_text = _codes_for(
+                                    banks[task.name], est.codes, x, y, codes
+                                )
                             row = _run_point(
-                                config, task, est, true_mi, seed, n, x, y, gen_error, est_seed
+                                config, task, est, true_mi, seed, n, ex, ey, err_text, est_seed
                             )
                             writer.append(row)
                             done.add(result_key(task.name, est.name, true_mi, seed))
@@ -541,6 +554,21 @@ def run(
             session["end"] = _now()
             session["wall_seconds"] = round(time.perf_counter() - t_wall, 3)
             session["generator_seconds"] = round(gen_seconds, 3)
+            if banks:
+                session["compressors"] = {t: b.info for t, b in banks.items()}
+                merged = dict(meta.get("compressors", {}))
+                for t, b in banks.items():
+                    for cname, info in b.info.items():
+                        prev = merged.setdefault(t, {}).get(cname, {})
+                        if info.get("source") == "cache" and prev:
+                            info = {
+                                **prev,
+                                "encode_seconds": round(
+                                    prev.get("encode_seconds", 0.0) + info["encode_seconds"], 3
+                                ),
+                            }
+                        merged[t][cname] = info
+                meta["compressors"] = merged
             meta.update(_summary_timings(rows, sessions))
             meta["status"] = status
             meta["n_estimates_done"] = len(
@@ -557,6 +585,10 @@ def run(
 
         try:
             write_report(out)
+            if any(t.compressors for t in config.tasks.values()):
+                from .compressed import write_image_report
+
+                write_image_report(out)
         except ImportError as err:
             warnings.warn(
                 f"pymi bench: figures skipped ({err}); pip install matplotlib",
@@ -570,10 +602,22 @@ def _planned_keys(config: BenchConfig) -> set[tuple]:
     return {
         result_key(t.name, e.name, mi, s)
         for t in config.tasks.values()
-        for e in config.estimators_for(t)
-        for mi in config.mi_grid
+        for e, mi in config.planned(t)
         for s in config.seeds
     }
+
+
+def _codes_for(
+    bank: Any, name: str, x: np.ndarray | None, y: np.ndarray | None, cache: dict[str, Any]
+) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Codes of one grid point's data with the task compressor ``name`` (encoded once per point)."""
+    if name not in cache:
+        try:
+            cx, cy = bank.encode(name, x, y)
+            cache[name] = (cx, cy, "")
+        except Exception as err:  # noqa: BLE001 - recorded in every row that needs these codes
+            cache[name] = (None, None, _one_line(f"compression failed: {err}"))
+    return cache[name]
 
 
 def _run_point(

@@ -75,7 +75,7 @@ GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
 
 #: Arguments the runner passes to every generator itself.
 _RUNNER_ARGS = ("mi", "n", "random_state")
-_TASK_KEYS = ("generator", "n", "estimators", "estimator_options")
+_TASK_KEYS = ("generator", "n", "estimators", "estimator_options", "compressors")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -303,7 +303,36 @@ class EstimatorSpec:
                 f"version that provides it"
             )
             raise ConfigError(msg)
-        check_estimator_options(self.method, self.options, where=f"estimator {self.name!r}")
+        check_estimator_options(self.method, self.call_options, where=f"estimator {self.name!r}")
+
+    @property
+    def codes(self) -> str | None:
+        """Name of the task compressor whose codes this estimator runs on (None: raw data)."""
+        from .compressed import CODES_KEY
+
+        codes = self.options.get(CODES_KEY)
+        if codes is not None and not isinstance(codes, str):
+            msg = f"estimator {self.name!r}: codes must name a compressor of the task (a string); got codes={codes!r}"
+            raise ConfigError(msg)
+        return codes
+
+    @property
+    def call_options(self) -> dict[str, Any]:
+        """Options for :func:`pymi.mutual_information` (without the benchmark keys ``codes``, ``mi_grid``)."""
+        from .compressed import CODES_KEY
+
+        return {k: v for k, v in self.options.items() if k not in (CODES_KEY, "mi_grid")}
+
+    @property
+    def grid(self) -> tuple[float, ...] | None:
+        """The estimator's own (coarser) grid of true MI, or None for the config's grid."""
+        spec = self.options.get("mi_grid")
+        return None if spec is None else parse_grid(spec)
+
+    def runs_at(self, true_mi: float) -> bool:
+        """Whether this estimator is run at grid point ``true_mi``."""
+        grid = self.grid
+        return grid is None or any(abs(true_mi - g) <= 1e-9 for g in grid)
 
 
 def _mi_call_keywords() -> set[str]:
@@ -359,6 +388,16 @@ class TaskSpec:
     n: int | None = None
     estimators: tuple[str, ...] | None = None
     estimator_options: dict[str, Any] = field(default_factory=dict)
+    compressors: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compressor_specs(self) -> dict[str, Any]:
+        """The task's compressors as :class:`pymi.bench.compressed.CompressorSpec` (may be empty)."""
+        if not self.compressors:
+            return {}
+        from .compressed import parse_compressors
+
+        return parse_compressors(self.name, self.compressors)
 
     @classmethod
     def from_dict(cls, name: str, spec: object) -> TaskSpec:
@@ -388,6 +427,11 @@ class TaskSpec:
         if not isinstance(eopts, Mapping):
             msg = f'task {name!r}: estimator_options must be a table of options; got {eopts!r}; pass e.g. {{compress = "pca"}}'
             raise ConfigError(msg)
+        comps = spec.pop("compressors", None)
+        if comps is not None:
+            from .compressed import parse_compressors
+
+            comps = {k: v.to_dict() for k, v in parse_compressors(name, comps).items()}
         return cls(
             name=name,
             generator=generator,
@@ -395,6 +439,7 @@ class TaskSpec:
             n=None if n is None else _check_n(n, f"task {name!r} n"),
             estimators=ests,
             estimator_options=_jsonable(dict(eopts), f"task {name!r} estimator_options"),
+            compressors=_jsonable(comps or {}, f"task {name!r} compressors"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -406,6 +451,8 @@ class TaskSpec:
             out["estimators"] = list(self.estimators)
         if self.estimator_options:
             out["estimator_options"] = dict(self.estimator_options)
+        if self.compressors:
+            out["compressors"] = json.loads(json.dumps(self.compressors))
         return out
 
     @property
@@ -455,10 +502,14 @@ class TaskSpec:
             raise ConfigError(msg) from None
         for mi in {min(grid), max(grid)}:
             try:
-                self.sample(mi, min(n, 16), 0)
+                trial = self.sample(mi, min(n, 16), 0)
             except (TypeError, ValueError) as err:
                 msg = f"task {self.name!r}: generator {self.generator!r} rejects true MI {mi:g} nats with {self.args}: {err}"
                 raise ConfigError(msg) from None
+        if self.compressors:
+            from .compressed import validate_compressors
+
+            validate_compressors(self, tuple(trial.x.shape[1:]))
 
 
 # --------------------------------------------------------------------------- config
@@ -537,11 +588,29 @@ class BenchConfig:
             if unknown:
                 msg = f"task {task.name!r} lists estimators {unknown} that are not defined; defined estimators: {sorted(self.estimators)}"
                 raise ConfigError(msg)
+            for est in self.estimators_for(task):
+                if est.grid is not None:
+                    off = [g for g in est.grid if not any(abs(g - m) <= 1e-9 for m in self.mi_grid)]
+                    if off:
+                        msg = f"estimator {est.name!r}: its mi_grid must be a subset of the benchmark's mi_grid; {off} are not on it"
+                        raise ConfigError(msg)
+                if est.codes is not None and est.codes not in task.compressors:
+                    have = sorted(task.compressors) or "none"
+                    msg = (
+                        f"estimator {est.name!r} runs on codes={est.codes!r}, but task {task.name!r} "
+                        f"defines no such compressor (it has: {have}); add it under "
+                        f"tasks.{task.name}.compressors, or leave {est.name!r} out of that task's estimators"
+                    )
+                    raise ConfigError(msg)
 
     # ------------------------------------------------------------ derived
     def task_n(self, task: TaskSpec) -> int:
         """Samples per estimate for ``task``."""
         return task.n if task.n is not None else self.n
+
+    def planned(self, task: TaskSpec) -> list[tuple[EstimatorSpec, float]]:
+        """Every (estimator, true MI) pair run on ``task`` (per seed)."""
+        return [(e, mi) for mi in self.mi_grid for e in self.estimators_for(task) if e.runs_at(mi)]
 
     def estimators_for(self, task: TaskSpec) -> list[EstimatorSpec]:
         """The estimators run on ``task``, in config order."""
@@ -550,13 +619,12 @@ class BenchConfig:
 
     def options_for(self, task: TaskSpec, est: EstimatorSpec) -> dict[str, Any]:
         """Options passed to ``pymi.mutual_information`` for this task and estimator."""
-        return {**task.estimator_options, **est.options}
+        return {**task.estimator_options, **est.call_options}
 
     @property
     def n_estimates(self) -> int:
         """Total number of estimates (CSV rows) of a complete run."""
-        per = len(self.mi_grid) * len(self.seeds)
-        return sum(per * len(self.estimators_for(t)) for t in self.tasks.values())
+        return len(self.seeds) * sum(len(self.planned(t)) for t in self.tasks.values())
 
     # ------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
@@ -752,6 +820,86 @@ def _quick() -> BenchConfig:
     )
 
 
+#: Images of the paper's benchmark: generator, size, number of true parameters (= code size).
+_IMAGE_TASKS: dict[str, tuple[str, int, int]] = {
+    "gaussian_bump-16": ("gaussian_bump", 16, 2),
+    "rectangles-16": ("rectangles", 16, 4),
+    "rectangles-32": ("rectangles", 32, 4),
+    "correlated_bump-32": ("correlated_bump", 32, 5),
+}
+_COARSE_GRID: tuple[float, ...] = tuple(float(v) for v in np.linspace(0.0, 10.0, 11))
+
+
+def _ae_options(task: str, *, quick: bool) -> dict[str, Any]:
+    """Autoencoder budget for this CPU (see benchmarks/compression/README.md for the choice)."""
+    if quick:
+        return {
+            "channels": [8, 16, 16], "batch_size": 128, "max_steps": 150, "max_epochs": 1000,
+            "patience": 1000, "n_jobs": 1, "device": "auto",
+        }  # fmt: skip
+    batch, steps = _AE_BUDGET[task]
+    return {
+        "channels": [8, 16, 16], "batch_size": batch, "max_steps": steps,
+        "max_epochs": 1000, "patience": 1000, "n_jobs": 1, "device": "auto",
+    }  # fmt: skip
+
+
+#: (batch size, optimiser steps) of the image autoencoders: what fits this 2-core CPU
+#: (benchmarks/compression/README.md measures the effect of the budget).
+_AE_BUDGET: dict[str, tuple[int, int]] = {
+    "gaussian_bump-16": (256, 600),
+    "rectangles-16": (256, 1200),
+    "rectangles-32": (128, 600),
+    "correlated_bump-32": (128, 600),
+}
+
+
+def _images(*, quick: bool = False) -> BenchConfig:
+    n_train = 4000 if quick else 20000
+    ests: dict[str, Any] = {
+        "ae+wkl": {"method": "wkl", "k": 5, "codes": "ae", "n_jobs": 1},
+        "ae+kl": {"method": "kl", "k": 5, "codes": "ae", "n_jobs": 1},
+    }
+    if "kde" in _registry():
+        ests["ae+kde"] = {"method": "kde", "codes": "ae", "n_jobs": 1}
+    ests["pca+wkl"] = {"method": "wkl", "k": 5, "codes": "pca", "n_jobs": 1}
+    mine = {
+        "method": "mine", "codes": "ae", "critic": "mlp", "max_epochs": 60, "patience": 10,
+        "n_jobs": 1, "device": "auto",
+    }  # fmt: skip
+    ksg = {"method": "ksg", "k": 5, "whiten": False, "n_jobs": 1}
+    if not quick:
+        mine["mi_grid"] = list(_COARSE_GRID)
+        ksg["mi_grid"] = list(_COARSE_GRID)
+    ests["ae+mine"] = mine
+    ests["ksg-raw"] = ksg
+    names = ["gaussian_bump-16"] if quick else list(_IMAGE_TASKS)
+    tasks = {}
+    for name in names:
+        gen, size, k = _IMAGE_TASKS[name]
+        tasks[name] = {
+            "generator": gen,
+            "size": size,
+            "compressors": {
+                "ae": {
+                    "method": "ae",
+                    "latent_dim": k,
+                    "n_train": n_train,
+                    "options": _ae_options(name, quick=quick),
+                },
+                "pca": {"method": "pca", "latent_dim": k, "n_train": n_train},
+            },
+        }
+    return BenchConfig(
+        name="images-quick" if quick else "images",
+        estimators=ests,
+        tasks=tasks,
+        mi_grid={"start": 0.0, "stop": 10.0, "num": 11} if quick else DEFAULT_MI_GRID,
+        n=1000 if quick else 5000,
+        seeds=(0,),
+    )
+
+
 #: Built-in benchmarks: name -> (description, factory).
 PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
     "quick": (
@@ -763,6 +911,19 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         "the paper's Gaussian benchmark: KL, WKL, KSG (k=5; and KDE when installed) on "
         "correlated Gaussians 2+2 and 4+4, true MI linspace(0, 10, 41) nats, N=5000, seeds 0, 1, 2",
         _paper_gaussian,
+    ),
+    "images": (
+        "the paper's image benchmark (Butakov et al., ICLR 2024): one autoencoder and one PCA per "
+        "data set (trained once on fresh images, cached), then AE+WKL, AE+KL (AE+KDE when "
+        "installed), PCA+WKL, MINE (MLP critic on the AE codes) and KSG on raw pixels; "
+        "gaussian_bump 16x16, rectangles 16x16 and 32x32, correlated_bump 32x32; true MI "
+        "linspace(0, 10, 41) nats (MINE and raw KSG: 0, 1, ..., 10), N=5000, seed 0",
+        lambda: _images(quick=False),
+    ),
+    "images-quick": (
+        "smoke test of the image benchmark (< 2 min): gaussian_bump 16x16, a small AE (150 "
+        "steps on 4000 images) and PCA, the same estimators, true MI 0, 1, ..., 10, N=1000, seed 0",
+        lambda: _images(quick=True),
     ),
 }
 
