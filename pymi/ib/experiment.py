@@ -296,7 +296,7 @@ def estimate_layers(
         k=config.k if config.estimator in ("kl", "wkl", "ksg") else None,
         random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
         n_jobs=n_threads,
-        device="cuda" if device.type == "cuda" else "cpu",
+        device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
         **config.estimator_options,
     )
     x_codes = np.asarray(input_codes, dtype=np.float64)
