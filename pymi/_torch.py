@@ -25,6 +25,7 @@ __all__ = [
     "torch_threads",
     "seeded",
     "progress_bar",
+    "to_numpy",
 ]
 
 _INSTALL_HINT = 'install it with `pip install "pymi[torch]"` (or `pip install torch`)'
@@ -121,21 +122,28 @@ def resolve_seed(random_state: int | np.random.Generator | None) -> int:
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int | None:
-    """Validate ``n_jobs``: None (leave PyTorch's setting), -1 (all cores) or a positive int.
+    """Validate ``n_jobs``: None (leave PyTorch's setting), -1 or 0 (all cores) or a positive int.
 
     Returns the number of threads to use, or None to keep the current setting.
     """
     if n_jobs is None:
         return None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
-        msg = f"n_jobs must be None, -1 or a positive int; got {n_jobs!r}"
+        msg = f"n_jobs must be None, -1 (all cores) or a positive int; got {n_jobs!r}"
         raise TypeError(msg)
-    if n_jobs == -1:
+    if n_jobs in (-1, 0):
         return os.cpu_count() or 1
     if n_jobs < 1:
-        msg = f"n_jobs must be None, -1 or a positive int; got n_jobs={n_jobs}"
+        msg = f"n_jobs must be None, -1 (all cores) or a positive int; got n_jobs={n_jobs}"
         raise ValueError(msg)
     return int(n_jobs)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Convert array-likes, including torch tensors on any device, to a NumPy array."""
+    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # torch.Tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
 
 
 @contextlib.contextmanager

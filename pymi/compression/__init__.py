@@ -5,10 +5,24 @@ Networks via Lossy Compression" (ICLR 2024): compress each variable to a few
 dimensions with an autoencoder (or PCA), then run a classical estimator on the
 codes. By the data-processing inequality I(E(X); E(Y)) <= I(X; Y), with equality
 when the encoder is injective on the support of the data.
+
+PCA needs only NumPy; the autoencoders need PyTorch (``pip install "pymi[torch]"``),
+imported only when they are fitted.
 """
 
 from .autoencoder import ConvAutoencoder, MLPAutoencoder
 from .base import Compressor, NotFittedError
+from .compressed import Compressed, CompressedPair, compress_pair, make_compressor
 from .pca import PCA
 
-__all__ = ["Compressor", "ConvAutoencoder", "MLPAutoencoder", "NotFittedError", "PCA"]
+__all__ = [
+    "PCA",
+    "Compressed",
+    "CompressedPair",
+    "Compressor",
+    "ConvAutoencoder",
+    "MLPAutoencoder",
+    "NotFittedError",
+    "compress_pair",
+    "make_compressor",
+]

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .._torch import to_numpy
+
 __all__ = ["Compressor", "NotFittedError", "check_float_array", "check_latent_dim"]
 
 
@@ -24,7 +26,9 @@ class NotFittedError(ValueError, AttributeError):
 def check_latent_dim(latent_dim: Any, name: str = "latent_dim") -> int:
     """Validate a code size: a positive integer."""
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
-        msg = f"{name} must be a positive int; got {latent_dim!r} of type {type(latent_dim).__name__}"
+        msg = (
+            f"{name} must be a positive int; got {latent_dim!r} of type {type(latent_dim).__name__}"
+        )
         raise TypeError(msg)
     if latent_dim < 1:
         msg = f"{name} must be a positive int; got {name}={latent_dim}"
@@ -42,7 +46,7 @@ def check_float_array(x: Any, name: str = "x", *, min_ndim: int = 2) -> np.ndarr
     ValueError
         If ``x`` has too few dimensions, no samples, or NaN / infinite entries.
     """
-    arr = np.asarray(x)
+    arr = to_numpy(x)
     if not np.issubdtype(arr.dtype, np.floating):
         msg = (
             f"{name} must have a floating-point dtype; got dtype={arr.dtype}. "
@@ -96,6 +100,7 @@ class Compressor(ABC):
     # -- public API -------------------------------------------------------------------
     def fit(self, x: np.ndarray) -> Compressor:
         """Fit the compressor on the samples ``x`` (samples first). Returns ``self``."""
+        self._fitted = False  # a failed refit must not leave a half-updated fitted state
         arr = self._validate(x, fitting=True)
         self._fit(arr)
         self._fitted = True

@@ -1,0 +1,496 @@
+"""Mutual information through lossy compression (Butakov et al., ICLR 2024).
+
+Fit a compressor on a training split of the rows, encode the held-out rows,
+estimate I(E_X(X); E_Y(Y)) on the codes with any estimator. By the
+data-processing inequality the result is at most I(X; Y) (up to estimation
+error), with equality when the encoders are injective on the data's support.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._estimate import Estimate
+from .._torch import resolve_seed, to_numpy
+from .base import Compressor, NotFittedError
+
+__all__ = ["Compressed", "CompressedPair", "compress_pair", "make_compressor"]
+
+PASSTHROUGH = "passthrough"
+
+
+class CompressedPair(NamedTuple):
+    """Codes of the held-out rows, row-aligned.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        Codes (float32, ``(n_eval, latent_dim)``) or, for an uncompressed side,
+        the held-out rows as given.
+    params : dict
+        What was done: compressors, split sizes, seed (suitable for ``Estimate.params``).
+    eval_index : ndarray of int
+        Row indices (into the original ``x`` / ``y``) of the held-out rows, ascending.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    params: dict[str, Any]
+    eval_index: np.ndarray
+
+
+def _describe(c: Compressor | str) -> str:
+    return c if isinstance(c, str) else repr(c)
+
+
+def _check_compressor(c: Any, name: str, *, allow_none: bool) -> Compressor | str | None:
+    if c is None and allow_none:
+        return None
+    if isinstance(c, str):
+        if c != PASSTHROUGH:
+            msg = f"{name} must be a Compressor or 'passthrough'; got {name}={c!r}"
+            raise ValueError(msg)
+        return c
+    if not (hasattr(c, "fit") and hasattr(c, "transform")):
+        msg = (
+            f"{name} must be a compressor with fit / transform (e.g. pymi.compression.PCA(4)) "
+            f"or 'passthrough'; got {type(c).__name__}"
+        )
+        raise TypeError(msg)
+    return c
+
+
+class Compressed:
+    """Estimate mutual information on compressed representations.
+
+    Follows Butakov et al., "Information Bottleneck Analysis of Deep Neural
+    Networks via Lossy Compression" (ICLR 2024): each variable is compressed to
+    a few dimensions (autoencoder or PCA), then a classical estimator (kNN, KDE,
+    ...) runs on the codes. The rows are split at random: the compressors are
+    fitted on ``train_fraction`` of them and the estimate uses the others, so the
+    codes that are scored were not seen in training. ``x`` and ``y`` rows are
+    split with one index array and stay aligned.
+
+    Parameters
+    ----------
+    estimator : estimator object or None
+        Any object with ``mutual_information(x, y, *, discrete_y=False) -> Estimate``
+        (e.g. ``pymi.estimators.WKL(k=5)``). None allows only :meth:`encode`.
+    compressor_x : Compressor or "passthrough"
+        Compressor for ``x`` (e.g. ``PCA(4)``, ``ConvAutoencoder(2)``), or
+        ``"passthrough"`` to use ``x`` as is.
+    compressor_y : Compressor, "passthrough" or None, default None
+        Compressor for ``y``. None: an independent copy of ``compressor_x``
+        fitted on ``y`` (with ``train_fraction=0``: the fitted ``compressor_x``
+        itself), or ``y`` as is when ``discrete_y=True``.
+    shared : bool, default False
+        Fit one compressor (``compressor_x``) on the training rows of ``x`` and
+        ``y`` together and encode both with it, as the paper does for images
+        from the same family. Needs ``compressor_y=None`` and equal per-sample shapes.
+    train_fraction : float, default 0.5
+        Fraction of rows used to fit the compressors; the rest are encoded and
+        scored. ``1.0`` fits and scores on all rows (the paper's per-epoch PCA of
+        hidden layers; the codes are then not held out). ``0.0`` uses compressors
+        that are already fitted and scores all rows.
+    random_state : int, numpy.random.Generator or None
+        Seeds the split; compressor copies whose own ``random_state`` is None get
+        seeds derived from it, so a fixed value makes the whole estimate
+        reproducible on the CPU. The integer seed used is recorded in
+        ``params["compression"]["seed"]``.
+
+    Attributes
+    ----------
+    compressor_x_, compressor_y_ : Compressor or "passthrough"
+        The fitted compressors of the last call (copies of the ones given).
+
+    Notes
+    -----
+    Differential entropy is not invariant under compression, so
+    :meth:`entropy` raises a TypeError.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymi.compression import PCA
+    >>> class Gaussian:  # stand-in for pymi.estimators.Gaussian
+    ...     def mutual_information(self, x, y, *, discrete_y=False):
+    ...         s = np.cov(np.hstack([x, y]).T); dx = x.shape[1]
+    ...         ld = lambda m: np.linalg.slogdet(m)[1]
+    ...         value = float(0.5 * (ld(s[:dx, :dx]) + ld(s[dx:, dx:]) - ld(s)))
+    ...         return Estimate(value, float("nan"), "nats", "gaussian", {}, len(x))
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(4000, 2)); w = z + rng.normal(size=(4000, 2))
+    >>> x, y = z @ rng.normal(size=(2, 20)), w @ rng.normal(size=(2, 30))
+    >>> est = Compressed(Gaussian(), PCA(2), random_state=0).mutual_information(x, y)
+    >>> round(est.value, 1), est.n  # truth: 2 * 0.5 * log(2) = 0.69
+    (0.7, 2000)
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        compressor_x: Compressor | str,
+        compressor_y: Compressor | str | None = None,
+        *,
+        shared: bool = False,
+        train_fraction: float = 0.5,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        if estimator is not None and not callable(getattr(estimator, "mutual_information", None)):
+            msg = (
+                "estimator must have a mutual_information(x, y, *, discrete_y=False) method "
+                f"(e.g. pymi.estimators.WKL()); got {type(estimator).__name__}"
+            )
+            raise TypeError(msg)
+        self.estimator = estimator
+        self.compressor_x = _check_compressor(compressor_x, "compressor_x", allow_none=False)
+        self.compressor_y = _check_compressor(compressor_y, "compressor_y", allow_none=True)
+        if not isinstance(shared, (bool, np.bool_)):
+            msg = f"shared must be True or False; got shared={shared!r}"
+            raise TypeError(msg)
+        self.shared = bool(shared)
+        if self.shared and self.compressor_y is not None:
+            msg = "shared=True encodes x and y with compressor_x; pass compressor_y=None (got a compressor_y)"
+            raise ValueError(msg)
+        if self.shared and self.compressor_x == PASSTHROUGH:
+            msg = "shared=True needs a compressor; got compressor_x='passthrough'"
+            raise ValueError(msg)
+        if isinstance(train_fraction, bool) or not isinstance(
+            train_fraction, (int, float, np.integer, np.floating)
+        ):
+            msg = f"train_fraction must be a number in [0, 1]; got {train_fraction!r}"
+            raise TypeError(msg)
+        if not 0.0 <= float(train_fraction) <= 1.0:
+            msg = (
+                "train_fraction must be in [0, 1] (0: pre-fitted compressors, 1: fit and "
+                f"score on all rows); got train_fraction={train_fraction}"
+            )
+            raise ValueError(msg)
+        self.train_fraction = float(train_fraction)
+        if random_state is not None:
+            resolve_seed(random_state)  # validate type now
+        self.random_state = random_state
+
+    # -- public -----------------------------------------------------------------------
+    def mutual_information(
+        self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False
+    ) -> Estimate:
+        """Estimate I(X; Y) in nats from the codes of the held-out rows.
+
+        Parameters
+        ----------
+        x, y : array-like, samples first
+            Paired samples (row ``i`` of ``x`` goes with row ``i`` of ``y``).
+            ``y`` holds class labels when ``discrete_y=True``.
+        discrete_y : bool, default False
+            ``y`` is discrete; it is passed to the estimator uncompressed.
+
+        Returns
+        -------
+        Estimate
+            The inner estimator's estimate on the codes (``n`` = held-out rows),
+            with ``params["compression"]`` recording compressors and split.
+        """
+        if self.estimator is None:
+            msg = (
+                "this Compressed has estimator=None; pass an estimator (e.g. pymi.estimators.WKL())"
+            )
+            raise TypeError(msg)
+        pair = self.encode(x, y, discrete_y=discrete_y)
+        inner = self.estimator.mutual_information(pair.x, pair.y, discrete_y=discrete_y)
+        if not isinstance(inner, Estimate):
+            msg = (
+                f"estimator.mutual_information must return an Estimate; got {type(inner).__name__}"
+            )
+            raise TypeError(msg)
+        return replace(inner, params={**inner.params, "compression": pair.params})
+
+    def estimate(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, discrete_y: bool = False
+    ) -> Estimate:
+        """Same as :meth:`mutual_information` (``y=None`` asks for an entropy: not supported)."""
+        if y is None:
+            return self.entropy(x)
+        return self.mutual_information(x, y, discrete_y=discrete_y)
+
+    def entropy(self, x: np.ndarray) -> Estimate:
+        """Not supported: differential entropy changes under compression (only MI is invariant).
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        msg = (
+            "Compressed estimates mutual information only: differential entropy is not "
+            "invariant under the encoder; pass y, or estimate the entropy on the raw data"
+        )
+        raise TypeError(msg)
+
+    def encode(self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False) -> CompressedPair:
+        """Split the rows, fit the compressors on the training part, encode the rest.
+
+        Returns
+        -------
+        CompressedPair
+            ``(x_codes, y_codes, params, eval_index)`` for the held-out rows, aligned.
+        """
+        xa, ya = to_numpy(x), to_numpy(y)
+        if xa.ndim < 1 or ya.ndim < 1 or xa.shape[0] != ya.shape[0]:
+            msg = (
+                "x and y must have the same number of samples (rows); "
+                f"got x.shape={xa.shape}, y.shape={ya.shape}"
+            )
+            raise ValueError(msg)
+        if discrete_y and (self.shared or self.compressor_y not in (None, PASSTHROUGH)):
+            msg = (
+                "discrete_y=True: y holds labels and is not compressed; pass compressor_y=None "
+                "and shared=False"
+            )
+            raise ValueError(msg)
+        n = xa.shape[0]
+        seed = resolve_seed(self.random_state)
+        ss = np.random.SeedSequence(seed)
+        split_seed, seed_x, seed_y = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
+
+        tf = self.train_fraction
+        if tf in (0.0, 1.0):
+            train_idx = np.arange(n) if tf == 1.0 else np.arange(0)
+            eval_idx = np.arange(n)
+        else:
+            n_train = int(round(tf * n))
+            if n_train < 2 or n - n_train < 2:
+                msg = (
+                    f"train_fraction={tf} of n_samples={n} leaves {n_train} rows to fit the "
+                    f"compressors and {n - n_train} to estimate on; both need at least 2. "
+                    "Pass more samples or another train_fraction"
+                )
+                raise ValueError(msg)
+            perm = np.random.default_rng(split_seed).permutation(n)
+            train_idx, eval_idx = np.sort(perm[:n_train]), np.sort(perm[n_train:])
+
+        cx_t = self.compressor_x
+        if self.compressor_y is None:
+            cy_t: Compressor | str = (
+                PASSTHROUGH if discrete_y else ("shared" if self.shared else cx_t)
+            )
+        else:
+            cy_t = self.compressor_y
+
+        if tf == 0.0:  # pre-fitted compressors, used as they are
+            for c, name in ((cx_t, "compressor_x"), (cy_t, "compressor_y")):
+                if isinstance(c, Compressor) and not c.is_fitted:
+                    msg = (
+                        f"train_fraction=0 uses pre-fitted compressors, but {name} is not "
+                        "fitted; fit it first or pass train_fraction > 0"
+                    )
+                    raise NotFittedError(msg)
+            comp_x = cx_t
+            comp_y = cx_t if cy_t == "shared" else cy_t
+        else:
+            comp_x = self._fresh(cx_t, seed_x)
+            if self.shared:
+                xs, ys = xa[train_idx], ya[train_idx]
+                if xs.shape[1:] != ys.shape[1:]:
+                    msg = (
+                        "shared=True needs x and y samples of the same shape; got "
+                        f"x.shape={xa.shape}, y.shape={ya.shape}. Use separate compressors"
+                    )
+                    raise ValueError(msg)
+                comp_x.fit(np.concatenate([xs, ys], axis=0))  # type: ignore[union-attr]
+                comp_y = comp_x
+            else:
+                if comp_x != PASSTHROUGH:
+                    comp_x.fit(xa[train_idx])  # type: ignore[union-attr]
+                comp_y = self._fresh(cy_t, seed_y)
+                if comp_y != PASSTHROUGH:
+                    comp_y.fit(ya[train_idx])  # type: ignore[union-attr]
+
+        codes_x = xa[eval_idx] if comp_x == PASSTHROUGH else comp_x.transform(xa[eval_idx])  # type: ignore[union-attr]
+        codes_y = ya[eval_idx] if comp_y == PASSTHROUGH else comp_y.transform(ya[eval_idx])  # type: ignore[union-attr]
+        self.compressor_x_, self.compressor_y_ = comp_x, comp_y
+
+        params = {
+            "compressor_x": _describe(comp_x),
+            "compressor_y": _describe(comp_y),
+            "shared": self.shared,
+            "train_fraction": tf,
+            "n_train": int(train_idx.size),
+            "n_eval": int(eval_idx.size),
+            "held_out": 0.0 < tf < 1.0,
+            "seed": seed,
+            "latent_dim_x": None if comp_x == PASSTHROUGH else comp_x.latent_dim,  # type: ignore[union-attr]
+            "latent_dim_y": None if comp_y == PASSTHROUGH else comp_y.latent_dim,  # type: ignore[union-attr]
+            "reference": "Butakov et al., ICLR 2024",
+        }
+        return CompressedPair(codes_x, codes_y, params, eval_idx)
+
+    @staticmethod
+    def _fresh(template: Compressor | str, seed: int) -> Compressor | str:
+        if isinstance(template, str):
+            return template
+        comp = copy.deepcopy(template)
+        if hasattr(comp, "random_state") and comp.random_state is None:
+            comp.random_state = seed
+        return comp
+
+    def __repr__(self) -> str:
+        return (
+            f"Compressed({self.estimator!r}, {_describe(self.compressor_x)}, "
+            f"{self.compressor_y if self.compressor_y is None else _describe(self.compressor_y)}, "
+            f"shared={self.shared}, train_fraction={self.train_fraction}, "
+            f"random_state={self.random_state!r})"
+        )
+
+
+def make_compressor(
+    method: str,
+    latent_dim: int,
+    *,
+    sample_shape: tuple[int, ...],
+    **kwargs: Any,
+) -> Compressor:
+    """Build the compressor that ``method`` names for samples of ``sample_shape``.
+
+    ``"pca"`` -> :class:`PCA`; ``"ae"`` -> :class:`ConvAutoencoder` when a sample is
+    an image (``(H, W)`` or ``(C, H, W)``), else :class:`MLPAutoencoder`.
+    ``kwargs`` go to the compressor's constructor.
+    """
+    from .autoencoder import ConvAutoencoder, MLPAutoencoder
+    from .pca import PCA
+
+    if method == "pca":
+        return PCA(latent_dim, **kwargs)
+    if method == "ae":
+        if len(sample_shape) in (2, 3):
+            return ConvAutoencoder(latent_dim, **kwargs)
+        return MLPAutoencoder(latent_dim, **kwargs)
+    msg = f"method must be 'ae' (autoencoder) or 'pca'; got method={method!r}"
+    raise ValueError(msg)
+
+
+def compress_pair(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    method: str = "ae",
+    latent_dim: int | tuple[int | None, int | None],
+    discrete_y: bool = False,
+    shared: bool = False,
+    train_fraction: float = 0.5,
+    random_state: int | np.random.Generator | None = None,
+    device: str = "auto",
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    **compressor_kwargs: Any,
+) -> CompressedPair:
+    """Compress paired samples for a mutual-information estimate (Butakov et al., ICLR 2024).
+
+    Splits the rows, fits the compressors on ``train_fraction`` of them and returns
+    the codes of the other rows, aligned. Run any estimator on ``pair.x``,
+    ``pair.y`` and record ``pair.params``.
+
+    Parameters
+    ----------
+    x, y : array-like, samples first
+        Paired samples: vectors ``(n, d)``, or images ``(n, H, W)`` / ``(n, C, H, W)``.
+        ``y`` holds class labels when ``discrete_y=True`` (never compressed).
+    method : {"ae", "pca"}, default "ae"
+        ``"ae"``: :class:`ConvAutoencoder` for images, :class:`MLPAutoencoder` for
+        vectors. ``"pca"``: :class:`PCA`.
+    latent_dim : int or (int or None, int or None)
+        Code size of both sides, or per side; None leaves that side uncompressed.
+    discrete_y : bool, default False
+        ``y`` is discrete labels: it is passed through.
+    shared : bool, default False
+        One compressor fitted on ``x`` and ``y`` together (same per-sample shape).
+    train_fraction : float, default 0.5
+        See :class:`Compressed`.
+    random_state : int, numpy.random.Generator or None
+        Seeds the split and the autoencoders.
+    device, n_jobs, progress
+        Passed to the autoencoders (ignored for PCA).
+    **compressor_kwargs
+        Extra constructor arguments of the compressors (e.g. ``max_epochs=50``,
+        ``whiten=True`` for PCA).
+
+    Returns
+    -------
+    CompressedPair
+        ``(x, y, params, eval_index)``.
+
+    Raises
+    ------
+    ValueError
+        If a side has no more features than its ``latent_dim`` (pass None for that
+        side to leave it uncompressed), or on inconsistent options.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(1000, 2))
+    >>> x, y = z @ rng.normal(size=(2, 50)), z[:, :1] + rng.normal(size=(1000, 1))
+    >>> pair = compress_pair(x, y, method="pca", latent_dim=(2, None), random_state=0)
+    >>> pair.x.shape, pair.y.shape, pair.params["n_eval"]
+    ((500, 2), (500, 1), 500)
+    """
+    xa, ya = to_numpy(x), to_numpy(y)
+    if isinstance(latent_dim, tuple):
+        if len(latent_dim) != 2:
+            msg = f"latent_dim must be an int or a pair (x, y); got latent_dim={latent_dim!r}"
+            raise ValueError(msg)
+        lx, ly = latent_dim
+    else:
+        lx, ly = latent_dim, latent_dim
+    if discrete_y:
+        if isinstance(latent_dim, tuple) and ly is not None:
+            msg = f"discrete_y=True: y is not compressed, so its latent_dim must be None; got latent_dim={latent_dim!r}"
+            raise ValueError(msg)
+        ly = None
+    if method not in ("ae", "pca"):
+        msg = f"method must be 'ae' (autoencoder) or 'pca'; got method={method!r}"
+        raise ValueError(msg)
+    if lx is None and ly is None:
+        msg = "latent_dim is None for both sides: nothing to compress; call the estimator directly"
+        raise ValueError(msg)
+    if shared and (lx is None or ly is None or lx != ly):
+        msg = f"shared=True needs one latent_dim for both sides; got latent_dim={latent_dim!r}"
+        raise ValueError(msg)
+
+    kw = dict(compressor_kwargs)
+    if method == "ae":
+        kw.update(device=device, n_jobs=n_jobs, progress=progress)
+
+    def build(arr: np.ndarray, ld: int | None, name: str) -> Compressor | str:
+        if ld is None:
+            return PASSTHROUGH
+        n_features = int(np.prod(arr.shape[1:])) if arr.ndim > 1 else 1
+        if n_features <= ld:
+            msg = (
+                f"{name} has {n_features} features, not more than latent_dim={ld}: nothing to "
+                f"compress. Pass latent_dim={(None, ly) if name == 'x' else (lx, None)} to leave "
+                f"{name} uncompressed"
+            )
+            raise ValueError(msg)
+        return make_compressor(method, ld, sample_shape=tuple(arr.shape[1:]), **kw)
+
+    comp_x = build(xa, lx, "x")
+    comp_y: Compressor | str | None = None if shared else build(ya, ly, "y")
+    if discrete_y:
+        comp_y = None
+    pipe = Compressed(
+        None,
+        comp_x,
+        comp_y,
+        shared=shared,
+        train_fraction=train_fraction,
+        random_state=random_state,
+    )
+    pair = pipe.encode(xa, ya, discrete_y=discrete_y)
+    pair.params["method"] = method
+    return pair
