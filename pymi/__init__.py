@@ -12,7 +12,7 @@ All values are in nats unless ``base="bits"`` (or ``est.to("bits")``).
 
 from ._api import ENTROPY_METHODS, MI_METHODS, entropy, make_estimator, mutual_information
 from ._estimate import Estimate
-from . import datasets, estimators
+from . import compression, datasets, estimators
 from .estimators import TiesWarning
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __all__ = [
     "MI_METHODS",
     "Estimate",
     "TiesWarning",
+    "compression",
     "datasets",
     "estimators",
     "entropy",

@@ -9,5 +9,7 @@ from ._base import EntropySumEstimator, MIEstimator, TiesWarning
 from .gaussian import Gaussian
 from .knn import KL, WKL
 from .ksg import KSG
+from .kde import KDE
+from .mine import MINE
 
-__all__ = ["KL", "KSG", "WKL", "EntropySumEstimator", "Gaussian", "MIEstimator", "TiesWarning"]
+__all__ = ["KDE", "KL", "KSG", "MINE", "WKL", "EntropySumEstimator", "Gaussian", "MIEstimator", "TiesWarning"]

@@ -30,7 +30,10 @@ from .._whitening import whiten as whiten_samples
 
 __all__ = ["EntropySumEstimator", "MIEstimator", "TiesWarning"]
 
-STDERR_METHOD = "per-sample contributions: std / sqrt(n) (approximate; ignores the weak dependence between kNN terms)"
+STDERR_METHOD = (
+    "per-sample contributions: std / sqrt(n) (approximate; ignores the weak dependence "
+    "between the per-sample terms)"
+)
 
 
 class TiesWarning(UserWarning):

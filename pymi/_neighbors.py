@@ -1,0 +1,479 @@
+"""Exact neighbour searches with backend dispatch (the policy layer over ``_core``).
+
+The compiled kernels are pure; this module validates input, resolves the
+device, picks the algorithm from measured crossovers and converts results.
+
+Backends
+--------
+``"auto"``
+    ``"cuda"`` when the resolved device is CUDA, else the CPU algorithm that
+    :func:`choose_knn_algorithm` / :func:`choose_count_algorithm` picks.
+``"kdtree"``
+    The C++ kd-tree (low dimension).
+``"brute"``
+    The C++ tiled brute force with a fused top-k / fused counting (high
+    dimension).
+``"faiss"``
+    faiss ``IndexFlatL2`` (``IndexFlat(d, METRIC_Linf)`` for Chebyshev), on the
+    GPU when the device is CUDA and faiss has GPUs; kNN only. faiss works in
+    float32 and breaks ties its own way: the neighbour *distances* are
+    recomputed exactly in the input dtype, but near-ties may select different
+    (equally near) indices than the exact backends.
+``"cuda"``
+    The pymi CUDA kernels (``_core.cuda_*``); they raise ``RuntimeError`` when
+    pymi was built without CUDA or no device is visible.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from pymi import _core
+from pymi._device import resolve_device
+
+__all__ = [
+    "BACKENDS",
+    "METRICS",
+    "choose_count_algorithm",
+    "choose_knn_algorithm",
+    "count_within",
+    "count_within_pair",
+    "knn",
+]
+
+#: Accepted ``backend`` names.
+BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "faiss", "cuda")
+#: Accepted ``metric`` names.
+METRICS: tuple[str, ...] = ("euclidean", "chebyshev")
+
+_COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
+
+
+# ---------------------------------------------------------------------------
+# algorithm choice
+# ---------------------------------------------------------------------------
+
+# Measured crossovers (tests of kd-tree vs tiled brute force, k = 5 for kNN,
+# k = 3 KSG radii for counts, standard-normal data, single thread, CPU time;
+# AMD EPYC (Zen 3), 2 cores, AVX2; each entry is (largest n, first dimension at
+# which brute force is faster). Ratios kdtree-time / brute-time at the measured
+# points ("d:ratio"):
+#
+#   kNN euclidean  n=1e3  d3:1.13                n=3e3  d4:1.02 d5:1.28
+#                  n=1e4  d6:0.80 d7:1.45        n=3e4  d8:0.92 d9:2.24
+#                  n=1e5  d8:0.54 d9:1.09 d10:2.09
+#   kNN chebyshev  n=1e3  d5:0.94 d6:1.08        n=3e3  d7:0.91 d8:1.05
+#                  n=1e4  d9:0.96 d10:1.15       n=3e4  d12:0.82 d14:1.40
+#                  n=1e5  see benchmarks/README.md
+#   counts (KSG)   n=1e3  d2:0.97 d3:1.41        n=3e3  d4:0.97 d5:1.14
+#                  n=1e4  d6:0.84 d7:1.03        n=3e4  d8:0.77 d10:1.49
+#                  n=1e5  d8:0.53 d10:1.36
+#
+# Chebyshev favours the tree (its box bounds prune better) and brute force
+# (abs + max per coordinate) costs a little more per pair than Euclidean.
+# Beyond the largest measured n the crossover keeps rising slowly with n
+# (brute force is O(n^2), the tree roughly O(n log n) at fixed d); the last
+# entries are extrapolations.
+_KNN_BRUTE_FROM_DIM: dict[str, tuple[tuple[float, int], ...]] = {
+    "euclidean": ((2_000, 4), (6_000, 5), (20_000, 7), (200_000, 9), (float("inf"), 11)),
+    "chebyshev": (
+        (2_000, 6),
+        (6_000, 8),
+        (20_000, 10),
+        (60_000, 13),
+        (200_000, 15),
+        (float("inf"), 17),
+    ),
+}
+_COUNT_BRUTE_FROM_DIM: tuple[tuple[float, int], ...] = (
+    (2_000, 3),
+    (6_000, 5),
+    (20_000, 7),
+    (60_000, 9),
+    (200_000, 10),
+    (float("inf"), 12),
+)
+
+
+def _crossover(table: tuple[tuple[float, int], ...], n: int) -> int:
+    for n_max, dim in table:
+        if n <= n_max:
+            return dim
+    return table[-1][1]  # pragma: no cover - the last entry is inf
+
+
+def choose_knn_algorithm(n: int, d: int, k: int, metric: str) -> Literal["kdtree", "brute"]:
+    """CPU algorithm for an exact all-points kNN.
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    d : int
+        Dimension.
+    k : int
+        Number of neighbours. Larger k favours brute force slightly (the tree
+        prunes less); the measured crossovers are for k = 5.
+    metric : {"euclidean", "chebyshev"}
+        Chebyshev keeps the tree competitive to higher dimension.
+
+    Notes
+    -----
+    Measured crossovers (first dimension where brute force wins): Euclidean
+    d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 6 at 1e3, 10 at 1e4,
+    13 at 3e4 (see the table in this module's source).
+
+    Returns
+    -------
+    {"kdtree", "brute"}
+    """
+    _check_metric(metric)
+    if n <= 256:
+        return "brute"  # a few thousand pairs: the tree build does not pay off
+    limit = _crossover(_KNN_BRUTE_FROM_DIM[metric], n)
+    if k >= 32:
+        limit -= 1
+    return "brute" if d >= limit else "kdtree"
+
+
+def choose_count_algorithm(n: int, d: int, metric: str) -> Literal["kdtree", "brute"]:
+    """CPU algorithm for strict radius counts with KSG-sized radii.
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    d : int
+        Dimension of the space the counts are made in (a KSG marginal).
+    metric : {"euclidean", "chebyshev"}
+        The crossovers were measured for Chebyshev (KSG) and are used for both.
+
+    Returns
+    -------
+    {"kdtree", "brute"}
+        ``"kdtree"`` (a sorted array with binary searches for d = 1) for low
+        dimension, ``"brute"`` from the measured crossover on: d = 3 at
+        n = 1e3, 7 at 1e4, 10 at 1e5.
+    """
+    _check_metric(metric)
+    if d == 1:
+        return "kdtree"
+    if n <= 256:
+        return "brute"
+    return "brute" if d >= _crossover(_COUNT_BRUTE_FROM_DIM, n) else "kdtree"
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        msg = f"metric must be one of {list(METRICS)}; got {metric!r}"
+        raise ValueError(msg)
+
+
+def _check_backend(backend: str, valid: tuple[str, ...], what: str) -> None:
+    if backend not in valid:
+        if backend == "faiss":
+            msg = f"backend='faiss' supports knn only; for {what} use one of {list(valid)}"
+        else:
+            msg = f"backend must be one of {list(valid)}; got {backend!r}"
+        raise ValueError(msg)
+
+
+def _n_jobs(n_jobs: int | None) -> int:
+    """Map the public n_jobs (None or -1: all cores, > 0: exactly that many) to _core's."""
+    if n_jobs is None or n_jobs == -1:
+        return 0
+    if (
+        isinstance(n_jobs, (bool, np.bool_))
+        or not isinstance(n_jobs, (int, np.integer))
+        or n_jobs < 1
+    ):
+        msg = f"n_jobs must be -1 (all cores) or a positive integer; got {n_jobs!r}"
+        raise ValueError(msg)
+    return int(n_jobs)
+
+
+def _as_points(x: np.ndarray, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype not in (np.float32, np.float64):
+        msg = f"{name} must contain float32 or float64 values; got dtype {arr.dtype}"
+        raise TypeError(msg)
+    if arr.ndim != 2:
+        msg = (
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got shape {arr.shape}"
+            + (f"; pass {name}.reshape(-1, 1) for one feature" if arr.ndim == 1 else "")
+        )
+        raise ValueError(msg)
+    return np.ascontiguousarray(arr)
+
+
+def _as_radius(radius: float | np.ndarray, n: int, dtype: np.dtype) -> np.ndarray:
+    r = np.asarray(radius)
+    if r.dtype.kind not in "biuf":
+        msg = f"radius must be a number or an array of numbers; got dtype {r.dtype}"
+        raise TypeError(msg)
+    if r.ndim == 0:
+        r = np.full(n, r, dtype=np.float64 if r.dtype.kind != "f" else r.dtype)
+    if r.shape != (n,):
+        msg = f"radius must be a scalar or have shape (n_samples,) = ({n},); got shape {r.shape}"
+        raise ValueError(msg)
+    if np.dtype(dtype) == np.float32 and r.dtype != np.float32:
+        # Round *up* to float32: for a float32 distance dist, dist < r holds
+        # exactly when dist < ceil32(r), so the strict counts are unchanged.
+        r64 = r.astype(np.float64)
+        r32 = r64.astype(np.float32)
+        low = r32.astype(np.float64) < r64
+        r32[low] = np.nextafter(r32[low], np.float32(np.inf))
+        return r32
+    return np.ascontiguousarray(r, dtype=dtype)
+
+
+def _resolve_backend(backend: str, device: str, valid: tuple[str, ...], what: str) -> str:
+    _check_backend(backend, valid, what)
+    if backend == "auto":
+        return "cuda" if resolve_device(device) == "cuda" else "auto"
+    return backend
+
+
+# ---------------------------------------------------------------------------
+# public functions
+# ---------------------------------------------------------------------------
+
+
+def knn(
+    x: np.ndarray,
+    k: int,
+    *,
+    metric: str = "euclidean",
+    backend: str = "auto",
+    n_jobs: int | None = -1,
+    device: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every point among the other points.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features)
+        float32 or float64 (integer input is converted to float64).
+    k : int
+        Number of neighbours, ``1 <= k < n_samples``.
+    metric : {"euclidean", "chebyshev"}
+        Chebyshev is the max-norm used by KSG.
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
+        See the module docstring; ``"auto"`` uses :func:`choose_knn_algorithm`.
+    n_jobs : int or None
+        CPU threads: -1 or None for all cores, else a positive count.
+    device : {"auto", "cpu", "cuda"}
+        Where ``backend="auto"`` (and faiss) runs.
+
+    Returns
+    -------
+    dist : ndarray of shape (n_samples, k), x's dtype
+        True distances (not squared), ascending per row.
+    idx : ndarray of shape (n_samples, k), int64
+        Neighbour indices; the point itself is excluded by index, duplicates
+        at distance 0 are kept, ties go to the smaller index (faiss: its own
+        order).
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, ``k`` out of range, NaN/inf values, unknown names.
+    TypeError
+        Non-numeric input.
+    """
+    _check_metric(metric)
+    xa = _as_points(x, "x")
+    nj = _n_jobs(n_jobs)
+    chosen = _resolve_backend(backend, device, BACKENDS, "knn")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        msg = f"k must be an integer; got {k!r}"
+        raise TypeError(msg)
+    k = int(k)
+    n, d = xa.shape
+    if k < 1 or k >= n:
+        msg = f"k={k} must be at least 1" if k < 1 else f"k={k} must be smaller than n_samples={n}"
+        raise ValueError(msg)
+    if chosen == "auto":
+        chosen = choose_knn_algorithm(n, d, k, metric)
+    if chosen in ("kdtree", "brute"):
+        return _core.knn(xa, k, metric, chosen, nj)
+    if chosen == "faiss":
+        return _faiss_knn(xa, k, metric, nj, device)
+    return _cuda("cuda_knn")(xa, k, metric)
+
+
+def count_within(
+    x: np.ndarray,
+    radius: float | np.ndarray,
+    *,
+    metric: str = "chebyshev",
+    backend: str = "auto",
+    n_jobs: int | None = -1,
+    device: str = "auto",
+) -> np.ndarray:
+    """Strict radius counts ``#{j != i : dist(x_i, x_j) < radius_i}``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features)
+    radius : float or ndarray of shape (n_samples,)
+        Non-negative; converted to x's dtype without changing any count
+        (rounded up to float32 when x is float32).
+    metric : {"euclidean", "chebyshev"}
+    backend : {"auto", "kdtree", "brute", "cuda"}
+        ``"auto"`` uses :func:`choose_count_algorithm`.
+    n_jobs : int or None
+        -1 or None for all cores, else a positive count.
+    device : {"auto", "cpu", "cuda"}
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int64
+    """
+    _check_metric(metric)
+    xa = _as_points(x, "x")
+    nj = _n_jobs(n_jobs)
+    chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within")
+    n, d = xa.shape
+    r = _as_radius(radius, n, xa.dtype)
+    if chosen == "auto":
+        chosen = choose_count_algorithm(n, d, metric)
+    if chosen == "cuda":
+        return _cuda("cuda_count_within")(xa, r, metric)
+    return _core.count_within(xa, r, metric, chosen, nj)
+
+
+def count_within_pair(
+    x: np.ndarray,
+    y: np.ndarray,
+    radius: float | np.ndarray,
+    *,
+    metric: str = "chebyshev",
+    backend: str = "auto",
+    n_jobs: int | None = -1,
+    device: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both marginal strict counts of KSG: ``count_within(x, radius)`` and ``count_within(y, radius)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features_x)
+    y : ndarray of shape (n_samples, n_features_y)
+        Same number of samples and dtype as x.
+    radius : float or ndarray of shape (n_samples,)
+        Typically the joint-space Chebyshev distance to the k-th neighbour.
+    metric : {"euclidean", "chebyshev"}
+    backend : {"auto", "kdtree", "brute", "cuda"}
+        ``"brute"``: one fused brute-force pass over both marginals;
+        ``"kdtree"``: one tree count per marginal; ``"auto"``: a tree count for
+        each marginal where :func:`choose_count_algorithm` prefers the tree,
+        the fused pass when it prefers brute force for both.
+    n_jobs : int or None
+    device : {"auto", "cpu", "cuda"}
+
+    Returns
+    -------
+    counts_x, counts_y : ndarray of shape (n_samples,), int64
+    """
+    _check_metric(metric)
+    xa = _as_points(x, "x")
+    ya = _as_points(y, "y")
+    if xa.shape[0] != ya.shape[0]:
+        msg = f"x and y must have the same number of samples; got x.shape={xa.shape}, y.shape={ya.shape}"
+        raise ValueError(msg)
+    if xa.dtype != ya.dtype:
+        msg = (
+            f"x and y must have the same dtype; got x.dtype={xa.dtype}, y.dtype={ya.dtype} "
+            "(convert one with .astype)"
+        )
+        raise ValueError(msg)
+    nj = _n_jobs(n_jobs)
+    chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within_pair")
+    n = xa.shape[0]
+    r = _as_radius(radius, n, xa.dtype)
+    if chosen == "cuda":
+        return _cuda("cuda_count_within_pair")(xa, ya, r, metric)
+    if chosen == "brute":
+        return _core.count_within_pair(xa, ya, r, metric, nj)
+    if chosen == "kdtree":
+        algo_x = algo_y = "kdtree"
+    else:
+        algo_x = choose_count_algorithm(n, xa.shape[1], metric)
+        algo_y = choose_count_algorithm(n, ya.shape[1], metric)
+        if algo_x == algo_y == "brute":
+            return _core.count_within_pair(xa, ya, r, metric, nj)
+    return (
+        _core.count_within(xa, r, metric, algo_x, nj),
+        _core.count_within(ya, r, metric, algo_y, nj),
+    )
+
+
+# ---------------------------------------------------------------------------
+# backends outside the C++ CPU kernels
+# ---------------------------------------------------------------------------
+
+
+def _cuda(name: str):
+    fn = getattr(_core, name, None)
+    if fn is None:  # an old build without the CUDA bindings
+        msg = f"pymi was built without CUDA ({name} is missing); use a CPU backend"
+        raise RuntimeError(msg)
+    return fn
+
+
+def _faiss_knn(
+    x: np.ndarray, k: int, metric: str, n_jobs: int, device: str
+) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - faiss-cpu is a dependency
+        msg = "backend='faiss' needs the faiss package (pip install faiss-cpu)"
+        raise ImportError(msg) from exc
+    n, d = x.shape
+    xf = np.ascontiguousarray(x, dtype=np.float32)
+    if metric == "euclidean":
+        index = faiss.IndexFlatL2(d)
+    elif hasattr(faiss, "METRIC_Linf"):
+        index = faiss.IndexFlat(d, faiss.METRIC_Linf)
+    else:  # pragma: no cover - every recent faiss has it
+        msg = "this faiss build has no METRIC_Linf; use metric='euclidean' or another backend"
+        raise ValueError(msg)
+    use_gpu = resolve_device(device) == "cuda" and getattr(faiss, "get_num_gpus", lambda: 0)() > 0
+    if use_gpu:  # pragma: no cover - needs a GPU build of faiss
+        index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
+    prev_threads = faiss.omp_get_max_threads()
+    if n_jobs > 0:
+        faiss.omp_set_num_threads(n_jobs)
+    try:
+        index.add(xf)
+        _, idx = index.search(xf, k + 1)
+    finally:
+        faiss.omp_set_num_threads(prev_threads)
+    # Remove the point itself; when duplicates push it out of the k + 1
+    # results (more than k points at distance 0), drop the last column instead.
+    rows = np.arange(n)
+    is_self = idx == rows[:, None]
+    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), k)
+    keep = np.ones(idx.shape, dtype=bool)
+    keep[rows, drop] = False
+    idx = idx[keep].reshape(n, k).astype(np.int64)
+    # exact distances in x's dtype, rows re-sorted by (distance, index)
+    dist = np.empty((n, k), dtype=x.dtype)
+    step = max(1, (1 << 22) // max(1, k * d))
+    for s in range(0, n, step):
+        diff = x[idx[s : s + step]] - x[s : s + step, None, :]
+        if metric == "euclidean":
+            dist[s : s + step] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        else:
+            dist[s : s + step] = np.abs(diff).max(axis=2)
+    order = np.lexsort((idx, dist), axis=-1)
+    return np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)

@@ -1,0 +1,942 @@
+"""Benchmark configuration: tasks with known MI, estimators, the MI grid, seeds, presets.
+
+A benchmark is the product *tasks x estimators x true-MI grid x seeds*. A
+:class:`BenchConfig` holds it; it can be built in Python, loaded from a JSON or
+TOML file with :func:`load_config`, or taken from :data:`PRESETS` with
+:func:`preset`. Everything is in nats.
+
+Config file layout (TOML; the JSON file has the same keys)::
+
+    name = "my-bench"               # default output folder: runs/<name>
+    n = 5000                        # samples per estimate (a task may override it)
+    seeds = [0, 1, 2]               # one independent data set per seed and grid point
+    mi_grid = {start = 0, stop = 10, num = 41}   # or an explicit list of nats
+
+    [estimators.wkl]                # any name; "method" is a pymi method
+    method = "wkl"                  # (default: the name itself)
+    k = 5                           # every other key is an estimator option
+
+    [tasks.gaussian-2x2]
+    generator = "correlated_normal" # a generator of pymi.datasets
+    dim_x = 2                       # every other key is a generator argument
+    dim_y = 2
+
+    [tasks.bumps]
+    generator = "images.gaussian_bump"
+    estimators = ["wkl"]            # optional: run only these estimators here
+    estimator_options = {compress = "pca"}   # optional: merged into each estimator's options
+
+New estimators need no code here: any ``method`` known to
+:func:`pymi.make_estimator` (``"kde"`` once it is installed) is accepted.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import numbers
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import datasets
+from ..datasets import images
+
+__all__ = [
+    "DEFAULT_MI_GRID",
+    "GENERATORS",
+    "PRESETS",
+    "BenchConfig",
+    "ConfigError",
+    "EstimatorSpec",
+    "TaskSpec",
+    "load_config",
+    "parse_grid",
+    "parse_seeds",
+    "preset",
+]
+
+#: The paper's grid of true MI: ``numpy.linspace(0, 10, 41)`` nats.
+DEFAULT_MI_GRID: tuple[float, ...] = tuple(float(v) for v in np.linspace(0.0, 10.0, 41))
+
+#: Known-MI generators a task may name (``"images.<name>"`` is accepted for image families).
+GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
+    "correlated_normal": datasets.correlated_normal,
+    "student_t": datasets.student_t,
+    "transformed_normal": datasets.transformed_normal,
+    "gaussian_bump": images.gaussian_bump,
+    "correlated_bump": images.correlated_bump,
+    "rectangles": images.rectangles,
+}
+
+#: Arguments the runner passes to every generator itself.
+_RUNNER_ARGS = ("mi", "n", "random_state")
+_TASK_KEYS = ("generator", "n", "estimators", "estimator_options", "compressors")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+class ConfigError(ValueError):
+    """A benchmark configuration is invalid (unknown name, bad grid, bad option, ...)."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_name(name: object, what: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        msg = (
+            f"{what} names must be non-empty strings of letters, digits and '_', '.', '+', '-' "
+            f"(they become file names and CSV keys); got {name!r}; rename it, e.g. 'wkl-k5'"
+        )
+        raise ConfigError(msg)
+    return name
+
+
+def _jsonable(value: Any, where: str) -> Any:
+    """Return ``value`` as plain JSON data (so the config round-trips through config.json)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as err:
+        msg = f"{where} must hold plain JSON/TOML values (numbers, strings, lists, tables); got {value!r} ({err})"
+        raise ConfigError(msg) from None
+
+
+def _registry() -> dict[str, Any]:
+    from .._api import _registry as reg
+
+    return reg()
+
+
+def parse_grid(grid: object) -> tuple[float, ...]:
+    """Return the true-MI grid (nats) as a sorted tuple of distinct floats.
+
+    Parameters
+    ----------
+    grid : sequence of float, mapping or str
+        Explicit values; ``{"start": a, "stop": b, "num": m}`` for
+        ``numpy.linspace(a, b, m)``; or the string ``"a:b:m"`` (same meaning) or
+        ``"v1,v2,..."``.
+
+    Returns
+    -------
+    tuple of float
+        Finite, non-negative, distinct values in nats, sorted.
+
+    Raises
+    ------
+    ConfigError
+        For an empty grid, negative or non-finite values, duplicates, or a malformed spec.
+    """
+    expect = "a list of MI values in nats, {start, stop, num} for linspace, or 'start:stop:num'"
+    if isinstance(grid, str):
+        text = grid.strip()
+        try:
+            if ":" in text:
+                parts = text.split(":")
+                if len(parts) != 3:
+                    raise ValueError
+                grid = {"start": float(parts[0]), "stop": float(parts[1]), "num": int(parts[2])}
+            else:
+                grid = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            msg = f"mi_grid must be {expect}; got {text!r}; pass e.g. '0:10:41' or '0,2.5,5'"
+            raise ConfigError(msg) from None
+    if isinstance(grid, Mapping):
+        keys = set(grid)
+        if keys != {"start", "stop", "num"}:
+            msg = f"mi_grid as a table needs exactly the keys start, stop, num; got {sorted(keys)}; pass e.g. {{start = 0, stop = 10, num = 41}}"
+            raise ConfigError(msg)
+        num = grid["num"]
+        if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 1:
+            msg = f"mi_grid num must be a positive integer (number of grid points); got num={num!r}; pass e.g. num=41"
+            raise ConfigError(msg)
+        try:
+            values = np.linspace(float(grid["start"]), float(grid["stop"]), int(num))
+        except (TypeError, ValueError):
+            msg = f"mi_grid start and stop must be numbers of nats; got start={grid['start']!r}, stop={grid['stop']!r}"
+            raise ConfigError(msg) from None
+    elif isinstance(grid, (Sequence, np.ndarray)) and not isinstance(grid, str):
+        try:
+            values = np.asarray(grid, dtype=np.float64)
+        except (TypeError, ValueError):
+            msg = f"mi_grid must be {expect}; got non-numeric values {grid!r}"
+            raise ConfigError(msg) from None
+        if values.ndim != 1:
+            msg = f"mi_grid must be a flat list of MI values; got an array of shape {values.shape}"
+            raise ConfigError(msg)
+    else:
+        msg = f"mi_grid must be {expect}; got {grid!r} of type {type(grid).__name__}"
+        raise ConfigError(msg)
+    if values.size == 0:
+        msg = f"mi_grid is empty; it must hold at least one true MI value in nats; pass e.g. {expect.split(',')[0]}"
+        raise ConfigError(msg)
+    bad = values[~np.isfinite(values) | (values < 0)]
+    if bad.size:
+        msg = f"mi_grid values must be finite and >= 0 (mutual information in nats); got {bad.tolist()}; drop them or use a grid such as '0:10:41'"
+        raise ConfigError(msg)
+    values = np.sort(values)
+    dup = values[1:][np.isclose(values[1:], values[:-1], rtol=0, atol=1e-9)]
+    if dup.size:
+        msg = f"mi_grid values must be distinct (results are keyed by true MI); got duplicates {dup.tolist()}; remove them"
+        raise ConfigError(msg)
+    return tuple(float(v) for v in values)
+
+
+def parse_seeds(seeds: object) -> tuple[int, ...]:
+    """Return the seeds as a tuple of distinct non-negative ints.
+
+    Parameters
+    ----------
+    seeds : sequence of int or str
+        Explicit seeds, or a string: ``"3"`` means three seeds ``0, 1, 2`` and
+        ``"4,7"`` the seeds 4 and 7. (A bare int in a config file is a list of one seed.)
+
+    Raises
+    ------
+    ConfigError
+        For an empty list, negative, non-integer or repeated seeds.
+    """
+    if isinstance(seeds, str):
+        text = seeds.strip()
+        try:
+            if "," in text:
+                seeds = [int(s) for s in text.split(",") if s.strip()]
+            else:
+                count = int(text)
+                if count < 1:
+                    raise ValueError
+                seeds = list(range(count))
+        except ValueError:
+            msg = f"seeds must be a count such as '3' (seeds 0, 1, 2) or a list such as '0,1,2'; got {text!r}"
+            raise ConfigError(msg) from None
+    if isinstance(seeds, (numbers.Integral,)) and not isinstance(seeds, bool):
+        seeds = [int(seeds)]
+    if not isinstance(seeds, (Sequence, np.ndarray)) or len(seeds) == 0:
+        msg = f"seeds must be a non-empty list of non-negative integers; got {seeds!r}; pass e.g. seeds=[0, 1, 2]"
+        raise ConfigError(msg)
+    out = []
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
+            msg = f"seeds must be non-negative integers; got {s!r} in seeds={list(seeds)!r}; pass e.g. seeds=[0, 1, 2]"
+            raise ConfigError(msg)
+        out.append(int(s))
+    if len(set(out)) != len(out):
+        msg = f"seeds must be distinct (results are keyed by seed); got {out}; remove the repeats"
+        raise ConfigError(msg)
+    return tuple(out)
+
+
+def _check_n(n: object, where: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+        msg = f"{where} must be an integer >= 2 (samples per estimate); got {n!r}; pass e.g. n=5000"
+        raise ConfigError(msg)
+    return int(n)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class EstimatorSpec:
+    """One estimator of a benchmark: a pymi ``method`` and its options.
+
+    Parameters
+    ----------
+    name : str
+        Label used in the results (CSV ``estimator`` column, legends).
+    method : str
+        A method known to :func:`pymi.make_estimator` (``"kl"``, ``"wkl"``, ``"ksg"``,
+        ``"gaussian"``, ``"kde"`` where installed, ...).
+    options : dict
+        Keyword options for :func:`pymi.mutual_information` (``k``, ``whiten``,
+        ``compress`` where supported, ...). ``random_state`` defaults to a value
+        derived from the seed.
+    """
+
+    name: str
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, name: str, spec: object) -> EstimatorSpec:
+        """Build from ``{"method": ..., **options}`` (``method`` defaults to ``name``)."""
+        _check_name(name, "estimator")
+        if spec is None:
+            spec = {}
+        if isinstance(spec, str):
+            spec = {"method": spec}
+        if not isinstance(spec, Mapping):
+            msg = f'estimator {name!r} must be a table {{method = ..., <options>}}; got {spec!r}; pass e.g. {{"method": "wkl", "k": 5}}'
+            raise ConfigError(msg)
+        spec = dict(spec)
+        method = spec.pop("method", name)
+        return cls(name=name, method=method, options=_jsonable(spec, f"estimator {name!r} options"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``{"method": ..., **options}``."""
+        return {"method": self.method, **self.options}
+
+    def validate(self) -> None:
+        """Check that the method exists and that pymi accepts the options.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown method or an option the estimator rejects.
+        """
+        reg = _registry()
+        fixed = sorted(set(self.options) & {"base", "discrete_y"})
+        if fixed:
+            msg = (
+                f"estimator {self.name!r}: options {fixed} cannot be set in a benchmark (results "
+                f"are in nats and the tasks have continuous x and y); remove them"
+            )
+            raise ConfigError(msg)
+        if not isinstance(self.method, str) or self.method not in reg:
+            msg = (
+                f"estimator {self.name!r}: method must be one of {sorted(reg)} (the methods this "
+                f"pymi installation provides); got method={self.method!r}; fix the name, or install a pymi "
+                f"version that provides it"
+            )
+            raise ConfigError(msg)
+        check_estimator_options(self.method, self.call_options, where=f"estimator {self.name!r}")
+
+    @property
+    def codes(self) -> str | None:
+        """Name of the task compressor whose codes this estimator runs on (None: raw data)."""
+        from .compressed import CODES_KEY
+
+        codes = self.options.get(CODES_KEY)
+        if codes is not None and not isinstance(codes, str):
+            msg = f"estimator {self.name!r}: codes must name a compressor of the task (a string); got codes={codes!r}"
+            raise ConfigError(msg)
+        return codes
+
+    @property
+    def call_options(self) -> dict[str, Any]:
+        """Options for :func:`pymi.mutual_information` (without the benchmark keys ``codes``, ``mi_grid``)."""
+        from .compressed import CODES_KEY
+
+        return {k: v for k, v in self.options.items() if k not in (CODES_KEY, "mi_grid")}
+
+    @property
+    def grid(self) -> tuple[float, ...] | None:
+        """The estimator's own (coarser) grid of true MI, or None for the config's grid."""
+        spec = self.options.get("mi_grid")
+        return None if spec is None else parse_grid(spec)
+
+    def runs_at(self, true_mi: float) -> bool:
+        """Whether this estimator is run at grid point ``true_mi``."""
+        grid = self.grid
+        return grid is None or any(abs(true_mi - g) <= 1e-9 for g in grid)
+
+
+def _mi_call_keywords() -> set[str]:
+    """Explicit keyword parameters of :func:`pymi.mutual_information` (beyond estimator options)."""
+    from .. import _api
+
+    params = inspect.signature(_api.mutual_information).parameters
+    return {p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def check_estimator_options(method: str, options: Mapping[str, Any], *, where: str) -> None:
+    """Build the estimator once with ``options`` to surface a bad option before the run.
+
+    Options that :func:`pymi.mutual_information` itself takes (e.g. ``compress`` once
+    compression lands there) are not estimator-class options and are skipped here.
+    """
+    from .._api import make_estimator
+
+    opts = {k: v for k, v in options.items() if k not in _mi_call_keywords() or k == "k"}
+    opts.setdefault("random_state", 0)
+    try:
+        make_estimator(method, **opts)
+    except (TypeError, ValueError) as err:
+        msg = f"{where}: pymi rejects the options {dict(options)!r} for method={method!r}: {err}"
+        raise ConfigError(msg) from None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One data set family with known MI, drawn fresh for every grid point and seed.
+
+    Parameters
+    ----------
+    name : str
+        Label used in the results and as the figure file name.
+    generator : str
+        A key of :data:`GENERATORS` (``"correlated_normal"``, ``"images.rectangles"``, ...).
+    args : dict
+        Generator arguments other than ``mi``, ``n`` and ``random_state``
+        (e.g. ``dim_x``, ``dim_y``, ``size``).
+    n : int, optional
+        Samples per estimate for this task (default: the config's ``n``).
+    estimators : tuple of str, optional
+        Run only these estimators on this task (default: all).
+    estimator_options : dict
+        Options merged into every estimator's options on this task (e.g.
+        ``{"compress": "pca"}`` for images); the estimator's own options win.
+    """
+
+    name: str
+    generator: str
+    args: dict[str, Any] = field(default_factory=dict)
+    n: int | None = None
+    estimators: tuple[str, ...] | None = None
+    estimator_options: dict[str, Any] = field(default_factory=dict)
+    compressors: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compressor_specs(self) -> dict[str, Any]:
+        """The task's compressors as :class:`pymi.bench.compressed.CompressorSpec` (may be empty)."""
+        if not self.compressors:
+            return {}
+        from .compressed import parse_compressors
+
+        return parse_compressors(self.name, self.compressors)
+
+    @classmethod
+    def from_dict(cls, name: str, spec: object) -> TaskSpec:
+        """Build from ``{"generator": ..., **generator_args}`` plus the optional task keys."""
+        _check_name(name, "task")
+        if isinstance(spec, str):
+            spec = {"generator": spec}
+        if not isinstance(spec, Mapping) or "generator" not in spec:
+            msg = (
+                f"task {name!r} must be a table with a 'generator' key (one of {sorted(GENERATORS)}) "
+                f"and its arguments; got {spec!r}; pass e.g. "
+                f'{{"generator": "correlated_normal", "dim_x": 2, "dim_y": 2}}'
+            )
+            raise ConfigError(msg)
+        spec = dict(spec)
+        generator = spec.pop("generator")
+        if isinstance(generator, str) and generator.startswith("images."):
+            generator = generator[len("images.") :]
+        n = spec.pop("n", None)
+        ests = spec.pop("estimators", None)
+        if ests is not None:
+            if isinstance(ests, str) or not isinstance(ests, Sequence) or not ests:
+                msg = f"task {name!r}: estimators must be a non-empty list of estimator names; got {ests!r}"
+                raise ConfigError(msg)
+            ests = tuple(ests)
+        eopts = spec.pop("estimator_options", {}) or {}
+        if not isinstance(eopts, Mapping):
+            msg = f'task {name!r}: estimator_options must be a table of options; got {eopts!r}; pass e.g. {{compress = "pca"}}'
+            raise ConfigError(msg)
+        comps = spec.pop("compressors", None)
+        if comps is not None:
+            from .compressed import parse_compressors
+
+            comps = {k: v.to_dict() for k, v in parse_compressors(name, comps).items()}
+        return cls(
+            name=name,
+            generator=generator,
+            args=_jsonable(spec, f"task {name!r} arguments"),
+            n=None if n is None else _check_n(n, f"task {name!r} n"),
+            estimators=ests,
+            estimator_options=_jsonable(dict(eopts), f"task {name!r} estimator_options"),
+            compressors=_jsonable(comps or {}, f"task {name!r} compressors"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: generator, its arguments, and the optional task keys that are set."""
+        out: dict[str, Any] = {"generator": self.generator, **self.args}
+        if self.n is not None:
+            out["n"] = self.n
+        if self.estimators is not None:
+            out["estimators"] = list(self.estimators)
+        if self.estimator_options:
+            out["estimator_options"] = dict(self.estimator_options)
+        if self.compressors:
+            out["compressors"] = json.loads(json.dumps(self.compressors))
+        return out
+
+    @property
+    def function(self) -> Callable[..., datasets.KnownMISample]:
+        """The generator function."""
+        try:
+            return GENERATORS[self.generator]
+        except KeyError:
+            msg = f"task {self.name!r}: generator must be one of {sorted(GENERATORS)} (pymi.datasets); got {self.generator!r}"
+            raise ConfigError(msg) from None
+
+    def sample(self, mi: float, n: int, random_state: Any) -> datasets.KnownMISample:
+        """Draw ``n`` samples with true MI ``mi`` nats."""
+        return self.function(mi=mi, n=n, random_state=random_state, **self.args)
+
+    def describe(self) -> str:
+        """Short human description, e.g. ``correlated_normal, d_X=2, d_Y=2``."""
+        parts = [self.generator]
+        for key, value in self.args.items():
+            label = {"dim_x": "d_X", "dim_y": "d_Y"}.get(key, key)
+            parts.append(f"{label}={value}")
+        return ", ".join(parts)
+
+    def validate(self, n: int, grid: Sequence[float]) -> None:
+        """Check the generator name and arguments with small trial draws at both ends of the grid.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown generator, an unknown or missing argument, or values the
+            generator rejects (e.g. a true MI below the Student-t minimum).
+        """
+        fn = self.function
+        clash = sorted(set(self.args) & set(_RUNNER_ARGS))
+        if clash:
+            msg = f"task {self.name!r}: {clash} are set by the benchmark (from mi_grid, n and seeds), not per task; remove them from the task"
+            raise ConfigError(msg)
+        sig = inspect.signature(fn)
+        accepted = [p for p in sig.parameters if p not in _RUNNER_ARGS]
+        try:
+            sig.bind(mi=0.0, n=n, random_state=0, **self.args)
+        except TypeError as err:
+            msg = (
+                f"task {self.name!r}: invalid arguments for generator {self.generator!r} ({err}); "
+                f"it accepts {accepted} (mi, n, random_state come from the benchmark)"
+            )
+            raise ConfigError(msg) from None
+        for mi in {min(grid), max(grid)}:
+            try:
+                trial = self.sample(mi, min(n, 16), 0)
+            except (TypeError, ValueError) as err:
+                msg = f"task {self.name!r}: generator {self.generator!r} rejects true MI {mi:g} nats with {self.args}: {err}"
+                raise ConfigError(msg) from None
+        if self.compressors:
+            from .compressed import validate_compressors
+
+            validate_compressors(self, tuple(trial.x.shape[1:]))
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _specs(items: object, what: str, build: Callable[[str, object], Any]) -> dict[str, Any]:
+    if isinstance(items, Mapping):
+        pairs: Iterable[tuple[str, object]] = items.items()
+    elif isinstance(items, Sequence) and not isinstance(items, str):
+        pairs = [(v, None) if isinstance(v, str) else (None, v) for v in items]
+        pairs = list(pairs)
+        if any(k is None for k, _ in pairs):
+            msg = f"{what} given as a list must hold names (strings); got {items!r}; use a table name -> options instead"
+            raise ConfigError(msg)
+    else:
+        msg = f"{what} must be a table of name -> options; got {items!r}"
+        raise ConfigError(msg)
+    out: dict[str, Any] = {}
+    for name, spec in pairs:
+        if isinstance(spec, (EstimatorSpec, TaskSpec)):
+            out[name] = spec if spec.name == name else type(spec)(**{**spec.__dict__, "name": name})
+        else:
+            out[name] = build(name, spec)
+    if not out:
+        msg = f"{what} is empty; list at least one"
+        raise ConfigError(msg)
+    return out
+
+
+@dataclass
+class BenchConfig:
+    """A benchmark: every task x estimator x true MI x seed gives one estimate.
+
+    Parameters
+    ----------
+    estimators : dict
+        ``name -> {"method": ..., **options}`` (or :class:`EstimatorSpec`); a list of
+        method names is accepted too.
+    tasks : dict
+        ``name -> {"generator": ..., **args}`` (or :class:`TaskSpec`).
+    mi_grid : sequence of float, mapping or str
+        True MI values in nats (see :func:`parse_grid`); default ``linspace(0, 10, 41)``.
+    n : int
+        Samples per estimate (default 5000).
+    seeds : sequence of int
+        One independent data set per seed and grid point (default ``[0]``).
+    name : str
+        Label of the benchmark (default output folder ``runs/<name>``).
+
+    Examples
+    --------
+    >>> cfg = BenchConfig(
+    ...     estimators={"wkl": {"method": "wkl", "k": 5}},
+    ...     tasks={"g2": {"generator": "correlated_normal", "dim_x": 2, "dim_y": 2}},
+    ...     mi_grid=[0.0, 5.0], n=500, seeds=[0])
+    >>> cfg.n_estimates
+    2
+    """
+
+    estimators: dict[str, EstimatorSpec]
+    tasks: dict[str, TaskSpec]
+    mi_grid: tuple[float, ...] = DEFAULT_MI_GRID
+    n: int = 5000
+    seeds: tuple[int, ...] = (0,)
+    name: str = "bench"
+
+    def __post_init__(self) -> None:
+        self.name = _check_name(self.name, "benchmark")
+        self.estimators = _specs(self.estimators, "estimators", EstimatorSpec.from_dict)
+        self.tasks = _specs(self.tasks, "tasks", TaskSpec.from_dict)
+        self.mi_grid = parse_grid(self.mi_grid)
+        self.seeds = parse_seeds(self.seeds)
+        self.n = _check_n(self.n, "n")
+        for task in self.tasks.values():
+            unknown = [e for e in task.estimators or () if e not in self.estimators]
+            if unknown:
+                msg = f"task {task.name!r} lists estimators {unknown} that are not defined; defined estimators: {sorted(self.estimators)}"
+                raise ConfigError(msg)
+            for est in self.estimators_for(task):
+                if est.grid is not None:
+                    off = [g for g in est.grid if not any(abs(g - m) <= 1e-9 for m in self.mi_grid)]
+                    if off:
+                        msg = f"estimator {est.name!r}: its mi_grid must be a subset of the benchmark's mi_grid; {off} are not on it"
+                        raise ConfigError(msg)
+                if est.codes is not None and est.codes not in task.compressors:
+                    have = sorted(task.compressors) or "none"
+                    msg = (
+                        f"estimator {est.name!r} runs on codes={est.codes!r}, but task {task.name!r} "
+                        f"defines no such compressor (it has: {have}); add it under "
+                        f"tasks.{task.name}.compressors, or leave {est.name!r} out of that task's estimators"
+                    )
+                    raise ConfigError(msg)
+
+    # ------------------------------------------------------------ derived
+    def task_n(self, task: TaskSpec) -> int:
+        """Samples per estimate for ``task``."""
+        return task.n if task.n is not None else self.n
+
+    def planned(self, task: TaskSpec) -> list[tuple[EstimatorSpec, float]]:
+        """Every (estimator, true MI) pair run on ``task`` (per seed)."""
+        return [(e, mi) for mi in self.mi_grid for e in self.estimators_for(task) if e.runs_at(mi)]
+
+    def estimators_for(self, task: TaskSpec) -> list[EstimatorSpec]:
+        """The estimators run on ``task``, in config order."""
+        names = task.estimators or tuple(self.estimators)
+        return [self.estimators[e] for e in self.estimators if e in names]
+
+    def options_for(self, task: TaskSpec, est: EstimatorSpec) -> dict[str, Any]:
+        """Options passed to ``pymi.mutual_information`` for this task and estimator."""
+        return {**task.estimator_options, **est.call_options}
+
+    @property
+    def n_estimates(self) -> int:
+        """Total number of estimates (CSV rows) of a complete run."""
+        return len(self.seeds) * sum(len(self.planned(t)) for t in self.tasks.values())
+
+    # ------------------------------------------------------------ I/O
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration as JSON data (explicit grid and seeds)."""
+        return {
+            "name": self.name,
+            "n": self.n,
+            "seeds": list(self.seeds),
+            "mi_grid": list(self.mi_grid),
+            "estimators": {k: v.to_dict() for k, v in self.estimators.items()},
+            "tasks": {k: v.to_dict() for k, v in self.tasks.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> BenchConfig:
+        """Build from the dict form (as in a config file); unknown keys are an error."""
+        if not isinstance(data, Mapping):
+            msg = f"{source} must be a table/object at the top level; got {type(data).__name__}"
+            raise ConfigError(msg)
+        allowed = {"name", "n", "seeds", "mi_grid", "estimators", "tasks"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            msg = f"{source}: unknown keys {unknown}; allowed keys are {sorted(allowed)}"
+            raise ConfigError(msg)
+        missing = [k for k in ("estimators", "tasks") if k not in data]
+        if missing:
+            msg = f"{source}: missing required keys {missing}; a config needs 'estimators' and 'tasks' tables (see `pymi bench --help`)"
+            raise ConfigError(msg)
+        kwargs = {k: data[k] for k in allowed if k in data}
+        return cls(**kwargs)
+
+    def validate(self) -> None:
+        """Check every estimator and task against the installed pymi (cheap trial draws).
+
+        Raises
+        ------
+        ConfigError
+            Naming the first bad estimator or task.
+        """
+        for est in self.estimators.values():
+            est.validate()
+        for task in self.tasks.values():
+            task.validate(self.task_n(task), self.mi_grid)
+            for est in self.estimators_for(task):
+                if task.estimator_options:
+                    check_estimator_options(
+                        est.method,
+                        self.options_for(task, est),
+                        where=f"estimator {est.name!r} on task {task.name!r}",
+                    )
+
+    def replace(self, **changes: Any) -> BenchConfig:
+        """A copy with some fields changed (values in any form the constructor accepts)."""
+        data = self.to_dict()
+        data.update(changes)
+        return BenchConfig.from_dict(data)
+
+    def select(
+        self, *, estimators: Sequence[str] | None = None, tasks: Sequence[str] | None = None
+    ) -> BenchConfig:
+        """A copy restricted to some estimators / tasks.
+
+        An estimator name that is not in the config but is a pymi method is added with
+        default options.
+
+        Raises
+        ------
+        ConfigError
+            For a name that is neither defined nor (for estimators) a pymi method.
+        """
+        data = self.to_dict()
+        if estimators is not None:
+            reg = _registry()
+            chosen = {}
+            for e in estimators:
+                if e in data["estimators"]:
+                    chosen[e] = data["estimators"][e]
+                elif e in reg:
+                    chosen[e] = {"method": e}
+                else:
+                    msg = (
+                        f"estimator {e!r} is neither defined in config {self.name!r} "
+                        f"({sorted(data['estimators'])}) nor a pymi method ({sorted(reg)}); "
+                        f"pick one of those"
+                    )
+                    raise ConfigError(msg)
+            data["estimators"] = chosen
+            for t in data["tasks"].values():
+                if "estimators" in t:
+                    t["estimators"] = [e for e in t["estimators"] if e in chosen] or list(chosen)
+        if tasks is not None:
+            unknown = [t for t in tasks if t not in data["tasks"]]
+            if unknown:
+                msg = f"tasks {unknown} are not defined in config {self.name!r}; defined tasks: {sorted(data['tasks'])}"
+                raise ConfigError(msg)
+            data["tasks"] = {t: data["tasks"][t] for t in tasks}
+        return BenchConfig.from_dict(data)
+
+
+def load_config(path: str | Path) -> BenchConfig:
+    """Load a :class:`BenchConfig` from a ``.json`` or ``.toml`` file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The config file (layout in the module docstring).
+
+    Returns
+    -------
+    BenchConfig
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ConfigError
+        For an unsupported suffix, a syntax error or invalid content.
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = (
+            f"benchmark config file {str(p)!r} not found; pass an existing .json or .toml file, "
+            f"or a preset (one of {sorted(PRESETS)}) with --preset"
+        )
+        raise FileNotFoundError(msg)
+    suffix = p.suffix.lower()
+    text = p.read_text(encoding="utf-8")
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            msg = f"benchmark config {str(p)!r} is not valid JSON: {err}"
+            raise ConfigError(msg) from None
+    elif suffix == ".toml":
+        try:
+            import tomllib
+        except ImportError:  # pragma: no cover - python 3.10
+            try:
+                import tomli as tomllib  # type: ignore[no-redef]
+            except ImportError:
+                msg = f"reading {str(p)!r} needs Python >= 3.11 (tomllib) or `pip install tomli`; or write the config as .json"
+                raise ConfigError(msg) from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            msg = f"benchmark config {str(p)!r} is not valid TOML: {err}"
+            raise ConfigError(msg) from None
+    else:
+        msg = f"benchmark config must be a .json or .toml file; got {str(p)!r} (suffix {suffix!r}); rename it or convert it"
+        raise ConfigError(msg)
+    data = dict(data)
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.+-]", "-", p.stem) or "bench")
+    return BenchConfig.from_dict(data, source=f"benchmark config {str(p)!r}")
+
+
+# --------------------------------------------------------------------------- presets
+
+
+def _gaussian_task(d: int) -> dict[str, Any]:
+    return {"generator": "correlated_normal", "dim_x": d, "dim_y": d}
+
+
+def _paper_gaussian() -> BenchConfig:
+    ests: dict[str, Any] = {
+        "kl": {"method": "kl", "k": 5},
+        "wkl": {"method": "wkl", "k": 5},
+        "ksg": {"method": "ksg", "k": 5},
+    }
+    if "kde" in _registry():
+        ests["kde"] = {"method": "kde"}
+    return BenchConfig(
+        name="paper-gaussian",
+        estimators=ests,
+        tasks={"gaussian-2x2": _gaussian_task(2), "gaussian-4x4": _gaussian_task(4)},
+        mi_grid=DEFAULT_MI_GRID,
+        n=5000,
+        seeds=(0, 1, 2),
+    )
+
+
+def _quick() -> BenchConfig:
+    return BenchConfig(
+        name="quick",
+        estimators={
+            "kl": {"method": "kl", "k": 5},
+            "wkl": {"method": "wkl", "k": 5},
+            "ksg": {"method": "ksg", "k": 5},
+        },
+        tasks={"gaussian-2x2": _gaussian_task(2), "gaussian-4x4": _gaussian_task(4)},
+        mi_grid={"start": 0.0, "stop": 10.0, "num": 11},
+        n=2000,
+        seeds=(0,),
+    )
+
+
+#: Images of the paper's benchmark: generator, size, number of true parameters (= code size).
+_IMAGE_TASKS: dict[str, tuple[str, int, int]] = {
+    "gaussian_bump-16": ("gaussian_bump", 16, 2),
+    "rectangles-16": ("rectangles", 16, 4),
+    "rectangles-32": ("rectangles", 32, 4),
+    "correlated_bump-32": ("correlated_bump", 32, 5),
+}
+_COARSE_GRID: tuple[float, ...] = tuple(float(v) for v in np.linspace(0.0, 10.0, 11))
+
+
+def _ae_options(task: str, *, quick: bool) -> dict[str, Any]:
+    """Autoencoder budget for this CPU (see benchmarks/compression/README.md for the choice)."""
+    if quick:
+        return {
+            "channels": [8, 16, 16], "batch_size": 128, "max_steps": 150, "max_epochs": 1000,
+            "patience": 1000, "n_jobs": 1, "device": "auto",
+        }  # fmt: skip
+    batch, steps = _AE_BUDGET[task]
+    return {
+        "channels": [8, 16, 16], "batch_size": batch, "max_steps": steps,
+        "max_epochs": 1000, "patience": 1000, "n_jobs": 1, "device": "auto",
+    }  # fmt: skip
+
+
+#: (batch size, optimiser steps) of the image autoencoders: what fits this 2-core CPU
+#: (benchmarks/compression/README.md measures the effect of the budget).
+_AE_BUDGET: dict[str, tuple[int, int]] = {
+    "gaussian_bump-16": (256, 600),
+    "rectangles-16": (256, 1200),
+    "rectangles-32": (128, 600),
+    "correlated_bump-32": (128, 600),
+}
+
+
+def _images(*, quick: bool = False) -> BenchConfig:
+    n_train = 4000 if quick else 20000
+    ests: dict[str, Any] = {
+        "ae+wkl": {"method": "wkl", "k": 5, "codes": "ae", "n_jobs": 1},
+        "ae+kl": {"method": "kl", "k": 5, "codes": "ae", "n_jobs": 1},
+    }
+    if "kde" in _registry():
+        ests["ae+kde"] = {"method": "kde", "codes": "ae", "n_jobs": 1}
+    ests["pca+wkl"] = {"method": "wkl", "k": 5, "codes": "pca", "n_jobs": 1}
+    mine = {
+        "method": "mine", "codes": "ae", "critic": "mlp", "max_epochs": 60, "patience": 10,
+        "n_jobs": 1, "device": "auto",
+    }  # fmt: skip
+    ksg = {"method": "ksg", "k": 5, "whiten": False, "n_jobs": 1}
+    if not quick:
+        mine["mi_grid"] = list(_COARSE_GRID)
+        ksg["mi_grid"] = list(_COARSE_GRID)
+    ests["ae+mine"] = mine
+    ests["ksg-raw"] = ksg
+    names = ["gaussian_bump-16"] if quick else list(_IMAGE_TASKS)
+    tasks = {}
+    for name in names:
+        gen, size, k = _IMAGE_TASKS[name]
+        tasks[name] = {
+            "generator": gen,
+            "size": size,
+            "compressors": {
+                "ae": {
+                    "method": "ae",
+                    "latent_dim": k,
+                    "n_train": n_train,
+                    "options": _ae_options(name, quick=quick),
+                },
+                "pca": {"method": "pca", "latent_dim": k, "n_train": n_train},
+            },
+        }
+    return BenchConfig(
+        name="images-quick" if quick else "images",
+        estimators=ests,
+        tasks=tasks,
+        mi_grid={"start": 0.0, "stop": 10.0, "num": 11} if quick else DEFAULT_MI_GRID,
+        n=1000 if quick else 5000,
+        seeds=(0,),
+    )
+
+
+#: Built-in benchmarks: name -> (description, factory).
+PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
+    "quick": (
+        "smoke test (< 2 min): KL, WKL, KSG (k=5) on correlated Gaussians 2+2 and 4+4, "
+        "true MI 0, 1, ..., 10 nats, N=2000, 1 seed",
+        _quick,
+    ),
+    "paper-gaussian": (
+        "the paper's Gaussian benchmark: KL, WKL, KSG (k=5; and KDE when installed) on "
+        "correlated Gaussians 2+2 and 4+4, true MI linspace(0, 10, 41) nats, N=5000, seeds 0, 1, 2",
+        _paper_gaussian,
+    ),
+    "images": (
+        "the paper's image benchmark (Butakov et al., ICLR 2024): one autoencoder and one PCA per "
+        "data set (trained once on fresh images, cached), then AE+WKL, AE+KL (AE+KDE when "
+        "installed), PCA+WKL, MINE (MLP critic on the AE codes) and KSG on raw pixels; "
+        "gaussian_bump 16x16, rectangles 16x16 and 32x32, correlated_bump 32x32; true MI "
+        "linspace(0, 10, 41) nats (MINE and raw KSG: 0, 1, ..., 10), N=5000, seed 0",
+        lambda: _images(quick=False),
+    ),
+    "images-quick": (
+        "smoke test of the image benchmark (< 2 min): gaussian_bump 16x16, a small AE (150 "
+        "steps on 4000 images) and PCA, the same estimators, true MI 0, 1, ..., 10, N=1000, seed 0",
+        lambda: _images(quick=True),
+    ),
+}
+
+
+def preset(name: str) -> BenchConfig:
+    """The built-in benchmark ``name`` (see :data:`PRESETS`).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown preset name.
+    """
+    if name not in PRESETS:
+        msg = f"preset must be one of {sorted(PRESETS)}; got {name!r}; or pass a config file"
+        raise ConfigError(msg)
+    return PRESETS[name][1]()
