@@ -51,6 +51,15 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 )
 
 
+_CHOICES = {
+    "data": ("mnist", "fashion"),
+    "train_split": ("test", "train"),
+    "eval_split": ("test", "train"),
+    "layer_compressor": ("pca", "mlp_ae"),
+    "device": ("auto", "cpu", "cuda"),
+}
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``ib`` sub-command on ``subparsers`` (from ``pymi.cli``)."""
     p = subparsers.add_parser(
@@ -65,7 +74,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="small, ~1 minute run (2000/1000 digits, 10 epochs, batch 128, lr 2e-3)",
     )
     for flag, field, typ, text in _OPTIONS:
-        p.add_argument(flag, dest=field, type=typ, default=None, help=text)
+        p.add_argument(
+            flag, dest=field, type=typ, default=None, help=text, choices=_CHOICES.get(field)
+        )
     p.add_argument(
         "--estimator-options",
         default=None,

@@ -273,7 +273,8 @@ def estimate_layers(
     layer_names : tuple of str, optional
         Names for the rows (default L1, L2, ...).
     device, n_threads
-        Where and on how many threads (default: from ``config``).
+        Where and on how many threads (default: from ``config``); OpenBLAS is limited
+        to ``n_threads`` too (see :func:`blas_threads`).
 
     Returns
     -------
@@ -286,7 +287,6 @@ def estimate_layers(
         (stored as NaN), as ``{"epoch", "layer", "note"}``.
     """
     from .._api import make_estimator
-    from ..estimators import TiesWarning
 
     device = resolve_device(config.device) if device is None else device
     n_threads = _threads(config.n_jobs) if n_threads is None else n_threads
@@ -296,9 +296,28 @@ def estimate_layers(
         k=config.k if config.estimator in ("kl", "wkl", "ksg") else None,
         random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
         n_jobs=n_threads,
-        device="cuda" if device.type == "cuda" else "cpu",
+        device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
         **config.estimator_options,
     )
+    with blas_threads(n_threads):
+        return _estimate_layers(
+            outputs, input_codes, labels, config, est, names, epoch, device, n_threads
+        )
+
+
+def _estimate_layers(
+    outputs: list[np.ndarray],
+    input_codes: np.ndarray,
+    labels: np.ndarray,
+    config: IBConfig,
+    est: Any,
+    names: tuple[str, ...],
+    epoch: int,
+    device: Any,
+    n_threads: int,
+) -> tuple[list[dict[str, Any]], dict[str, float], list[dict[str, Any]]]:
+    from ..estimators import TiesWarning
+
     x_codes = np.asarray(input_codes, dtype=np.float64)
     rows: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []

@@ -49,15 +49,15 @@ class MultiplicativeNoise(nn.Module):
 class NoisyCNN(nn.Module):
     """The classifier of GUIDE section 4 (after Butakov et al., ICLR 2024).
 
-    ========  =====================================  ===========
-    layer     operation                              output
-    ========  =====================================  ===========
-    L1        Conv2d(1, 8, 3), maxpool 2, LeakyReLU  8 x 13 x 13
-    L2        Conv2d(8, 16, 3), maxpool 2, LeakyReLU 16 x 5 x 5
-    L3        Conv2d(16, 32, 3), maxpool 2, LeakyReLU 32 x 1 x 1
-    L4        Linear(32, 32), LeakyReLU              32
-    L5        Linear(32, 10), LogSoftmax             10
-    ========  =====================================  ===========
+    =====  ========================================  ===========
+    layer  operation                                 output
+    =====  ========================================  ===========
+    L1     Conv2d(1, 8, 3), maxpool 2, LeakyReLU     8 x 13 x 13
+    L2     Conv2d(8, 16, 3), maxpool 2, LeakyReLU    16 x 5 x 5
+    L3     Conv2d(16, 32, 3), maxpool 2, LeakyReLU   32 x 1 x 1
+    L4     Linear(32, 32), LeakyReLU                 32
+    L5     Linear(32, 10), LogSoftmax                10
+    =====  ========================================  ===========
 
     Every layer's input first passes :class:`MultiplicativeNoise` (always on); the
     inputs of the three convolutions also pass ``Dropout(dropout)`` (training only,
