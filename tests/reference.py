@@ -23,7 +23,9 @@ def pairwise_row(x: np.ndarray, i: int, metric: str) -> np.ndarray:
     raise ValueError(metric)
 
 
-def reference_knn(x: np.ndarray, k: int, metric: str = "euclidean") -> tuple[np.ndarray, np.ndarray]:
+def reference_knn(
+    x: np.ndarray, k: int, metric: str = "euclidean"
+) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest other points of every point: (dist float64 (n, k), idx int64 (n, k)).
 
     Self is excluded by index; ties are broken by the smaller index.

@@ -411,11 +411,17 @@ def test_select_estimators_and_tasks():
 # ----------------------------------------------------------------------------- CLI
 
 
-def test_cli_help_runs():
-    root = Path(__file__).resolve().parents[1]
+def test_cli_help_runs(tmp_path):
+    # Run the same pymi the tests import (installed or checkout), from a
+    # neutral folder so that a source tree without the extension cannot shadow it.
+    import os
+
+    import pymi
+
+    env = {**os.environ, "PYTHONPATH": str(Path(pymi.__file__).resolve().parents[1])}
     res = subprocess.run(
         [sys.executable, "-m", "pymi.cli", "bench", "--help"],
-        capture_output=True, text=True, cwd=root, timeout=60, check=False,
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     for text in ("--preset", "--quick", "--out", "results.csv", "paper-gaussian", "resum"):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import reference_count_within, reference_knn
 
 from pymi import _core, _neighbors
 from pymi._neighbors import count_within, count_within_pair, knn
-
-from reference import reference_count_within, reference_knn
 
 DTYPES = [np.float64, np.float32]
 METRICS = ["euclidean", "chebyshev"]
@@ -73,7 +72,9 @@ def test_knn_matches_reference(backend, dtype, metric, d, rng):
     x = rng.standard_normal((n, d)).astype(dtype)
     dist, idx = knn(x, k, metric=metric, backend=backend)
     assert dist.dtype == dtype
-    assert_knn_matches(x, dist, idx, k, metric, rtol_for(dtype, backend), check_idx=backend != "faiss")
+    assert_knn_matches(
+        x, dist, idx, k, metric, rtol_for(dtype, backend), check_idx=backend != "faiss"
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["kdtree", "brute"])
@@ -132,14 +133,18 @@ class TestKnnEdgeCases:
         dist, idx = knn(x, 22, metric=metric, backend=backend)
         assert_knn_matches(x, dist, idx, 22, metric, rtol_for(np.float64, backend))
         # every other point appears exactly once
-        np.testing.assert_array_equal(np.sort(idx, axis=1), [np.delete(np.arange(23), i) for i in range(23)])
+        np.testing.assert_array_equal(
+            np.sort(idx, axis=1), [np.delete(np.arange(23), i) for i in range(23)]
+        )
 
     @pytest.mark.parametrize("d", [1, 2, 12])
     def test_duplicates_are_kept_at_distance_zero(self, backend, metric, d, rng):
         base = rng.standard_normal((60, d))
         x = np.concatenate([base, base[:20], base[:5]])  # some points 2 or 3 times
         dist, idx = knn(x, 3, metric=metric, backend=backend)
-        assert_knn_matches(x, dist, idx, 3, metric, rtol_for(np.float64, backend), check_idx=backend != "faiss")
+        assert_knn_matches(
+            x, dist, idx, 3, metric, rtol_for(np.float64, backend), check_idx=backend != "faiss"
+        )
         assert np.all(dist[:5, :2] == 0)
         assert np.all(dist[5:20, 0] == 0)
 
@@ -167,12 +172,22 @@ class TestKnnEdgeCases:
     def test_very_different_column_scales(self, backend, metric, rng):
         x = rng.standard_normal((300, 4)) * np.array([1e-6, 1.0, 1e4, 1e2])
         dist, idx = knn(x, 5, metric=metric, backend=backend)
-        assert_knn_matches(x, dist, idx, 5, metric, rtol_for(np.float64, backend), check_idx=backend != "faiss")
+        assert_knn_matches(
+            x, dist, idx, 5, metric, rtol_for(np.float64, backend), check_idx=backend != "faiss"
+        )
 
     def test_quantised_data_with_many_ties(self, backend, metric, rng):
         x = rng.integers(0, 4, size=(400, 2)).astype(np.float64)
         dist, idx = knn(x, 5, metric=metric, backend=backend)
-        assert_knn_matches(x, dist, idx, 5, metric, 0.0 if backend != "faiss" else 1e-6, check_idx=backend != "faiss")
+        assert_knn_matches(
+            x,
+            dist,
+            idx,
+            5,
+            metric,
+            0.0 if backend != "faiss" else 1e-6,
+            check_idx=backend != "faiss",
+        )
 
 
 def test_knn_ties_go_to_smaller_index():
@@ -196,7 +211,9 @@ def test_count_within_matches_reference(backend, dtype, metric, d, rng):
     n = 160
     x = rng.standard_normal((n, d)).astype(dtype)
     radius = rng.uniform(0.2, 1.5, n) * np.sqrt(d)
-    low, high = reference_count_within(x, radius, metric, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    low, high = reference_count_within(
+        x, radius, metric, rtol=1e-6 if dtype == np.float32 else 1e-12
+    )
     counts = count_within(x, radius, metric=metric, backend=backend)
     assert counts.dtype == np.int64 and counts.shape == (n,)
     assert np.all((low <= counts) & (counts <= high))
@@ -223,7 +240,9 @@ def test_count_within_edge_cases(backend, metric, rng):
     # radius 0 counts nothing, even duplicates
     np.testing.assert_array_equal(count_within(x, 0.0, metric=metric, backend=backend), 0)
     # an infinite radius counts every other point
-    np.testing.assert_array_equal(count_within(x, np.inf, metric=metric, backend=backend), len(x) - 1)
+    np.testing.assert_array_equal(
+        count_within(x, np.inf, metric=metric, backend=backend), len(x) - 1
+    )
     # duplicates are counted at any positive radius
     counts = count_within(x, 1e-300, metric=metric, backend=backend)
     np.testing.assert_array_equal(counts[:5], 4)
@@ -232,7 +251,9 @@ def test_count_within_edge_cases(backend, metric, rng):
     np.testing.assert_array_equal(count_within(same, 0.5, metric=metric, backend=backend), 16)
     # two points
     two = np.array([[0.0, 0.0], [1.0, 1.0]])
-    np.testing.assert_array_equal(count_within(two, [1.0, 1.5], metric=metric, backend=backend), [0, 1])
+    np.testing.assert_array_equal(
+        count_within(two, [1.0, 1.5], metric=metric, backend=backend), [0, 1]
+    )
 
 
 @pytest.mark.parametrize("backend", COUNT_BACKENDS)
@@ -293,7 +314,9 @@ def test_count_within_pair_consistent_with_count_within(backend, dtype, metric, 
     if metric == "chebyshev":  # the KSG property: the k-1 closer joint neighbours are inside both
         assert np.all(cx >= 2) and np.all(cy >= 2)
         # float32 differences are rounded, so a marginal distance can land on eps
-        low, high = reference_count_within(x, radius, metric, rtol=1e-6 if dtype == np.float32 else 0.0)
+        low, high = reference_count_within(
+            x, radius, metric, rtol=1e-6 if dtype == np.float32 else 0.0
+        )
         assert np.all((low <= cx) & (cx <= high))
 
 
@@ -321,7 +344,9 @@ def test_kl_point_terms_skips_zero_weights_at_zero_distance():
 
 
 def test_kl_point_terms_shape_errors():
-    with pytest.raises(ValueError, match=r"weights must be a 1-D array .*weights.shape=\(2,\), dist.shape=\(5, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"weights must be a 1-D array .*weights.shape=\(2,\), dist.shape=\(5, 3\)"
+    ):
         _core.kl_point_terms(np.ones((5, 3)), np.ones(2), 1, np.ones(3), 0)
     with pytest.raises(ValueError, match=r"offsets must be .*offsets.shape=\(4,\)"):
         _core.kl_point_terms(np.ones((5, 3)), np.ones(3), 1, np.ones(4), 0)
@@ -348,22 +373,36 @@ def test_core_dtype_errors():
         _core.knn(np.zeros((5, 2), dtype=np.int64), 1, "euclidean", "kdtree", 0)
     with pytest.raises(TypeError, match=r"x must have dtype float32 or float64; got dtype float16"):
         _core.count_within(np.zeros((5, 2), dtype=np.float16), np.ones(5), "chebyshev", "brute", 0)
-    with pytest.raises(ValueError, match=r"x and y must have the same dtype; got x.dtype=float64, y.dtype=float32"):
-        _core.count_within_pair(np.zeros((5, 1)), np.zeros((5, 1), np.float32), np.ones(5), "chebyshev", 0)
-    with pytest.raises(ValueError, match=r"radius must have the same dtype as the points; got radius.dtype=float64"):
+    with pytest.raises(
+        ValueError, match=r"x and y must have the same dtype; got x.dtype=float64, y.dtype=float32"
+    ):
+        _core.count_within_pair(
+            np.zeros((5, 1)), np.zeros((5, 1), np.float32), np.ones(5), "chebyshev", 0
+        )
+    with pytest.raises(
+        ValueError, match=r"radius must have the same dtype as the points; got radius.dtype=float64"
+    ):
         _core.count_within(np.zeros((5, 1), np.float32), np.ones(5), "chebyshev", "kdtree", 0)
 
 
 def test_core_shape_errors():
-    with pytest.raises(ValueError, match=r"x must be a 2-D array \(n_samples, n_features\); got ndim=1"):
+    with pytest.raises(
+        ValueError, match=r"x must be a 2-D array \(n_samples, n_features\); got ndim=1"
+    ):
         _core.knn(np.zeros(5), 1, "euclidean", "kdtree", 0)
     with pytest.raises(ValueError, match=r"x must have at least 1 feature; got n_features=0"):
         _core.knn(np.zeros((5, 0)), 1, "euclidean", "kdtree", 0)
     with pytest.raises(ValueError, match=r"x must have at least 2 samples; got n_samples=1"):
         _core.count_within(np.zeros((1, 2)), np.ones(1), "euclidean", "kdtree", 0)
-    with pytest.raises(ValueError, match=r"x and y must have the same number of samples; got x.shape=\(5, 1\), y.shape=\(4, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"x and y must have the same number of samples; got x.shape=\(5, 1\), y.shape=\(4, 1\)",
+    ):
         _core.count_within_pair(np.zeros((5, 1)), np.zeros((4, 1)), np.ones(5), "chebyshev", 0)
-    with pytest.raises(ValueError, match=r"radius must have one entry per sample; got radius.shape=\(4,\), x.shape=\(5, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"radius must have one entry per sample; got radius.shape=\(4,\), x.shape=\(5, 2\)",
+    ):
         _core.count_within(np.zeros((5, 2)), np.ones(4), "chebyshev", "brute", 0)
 
 
@@ -374,9 +413,15 @@ def test_core_value_errors():
         _core.knn(x, 2, "euclidean", "kdtree", 0)
     with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite values"):
         _core.count_within(x, np.ones(6), "euclidean", "brute", 0)
-    with pytest.raises(ValueError, match=r"radius must be non-negative and not NaN; got radius\[2\]=-1"):
-        _core.count_within(np.zeros((6, 2)), np.array([1, 1, -1, 1, 1, 1.0]), "euclidean", "kdtree", 0)
-    with pytest.raises(ValueError, match=r"metric must be 'euclidean' or 'chebyshev'; got 'manhattan'"):
+    with pytest.raises(
+        ValueError, match=r"radius must be non-negative and not NaN; got radius\[2\]=-1"
+    ):
+        _core.count_within(
+            np.zeros((6, 2)), np.array([1, 1, -1, 1, 1, 1.0]), "euclidean", "kdtree", 0
+        )
+    with pytest.raises(
+        ValueError, match=r"metric must be 'euclidean' or 'chebyshev'; got 'manhattan'"
+    ):
         _core.knn(np.zeros((6, 2)), 2, "manhattan", "kdtree", 0)
     with pytest.raises(ValueError, match=r"algorithm must be 'kdtree' or 'brute'; got 'ball_tree'"):
         _core.knn(np.zeros((6, 2)), 2, "euclidean", "ball_tree", 0)
@@ -386,7 +431,8 @@ def test_core_accepts_non_contiguous_input(rng):
     x = rng.standard_normal((100, 6))
     view = x[:, ::2]
     np.testing.assert_array_equal(
-        _core.knn(view, 3, "euclidean", "brute", 0)[1], _core.knn(view.copy(), 3, "euclidean", "brute", 0)[1]
+        _core.knn(view, 3, "euclidean", "brute", 0)[1],
+        _core.knn(view.copy(), 3, "euclidean", "brute", 0)[1],
     )
 
 
@@ -397,32 +443,56 @@ def test_core_accepts_non_contiguous_input(rng):
 
 def test_neighbors_name_errors():
     x = np.zeros((10, 2))
-    with pytest.raises(ValueError, match=r"backend must be one of \['auto', 'kdtree', 'brute', 'faiss', 'cuda'\]; got 'annoy'"):
+    with pytest.raises(
+        ValueError,
+        match=r"backend must be one of \['auto', 'kdtree', 'brute', 'faiss', 'cuda'\]; got 'annoy'",
+    ):
         knn(x, 2, backend="annoy")
-    with pytest.raises(ValueError, match=r"metric must be one of \['euclidean', 'chebyshev'\]; got 'cosine'"):
+    with pytest.raises(
+        ValueError, match=r"metric must be one of \['euclidean', 'chebyshev'\]; got 'cosine'"
+    ):
         knn(x, 2, metric="cosine")
-    with pytest.raises(ValueError, match=r"backend='faiss' supports knn only; for count_within use one of"):
+    with pytest.raises(
+        ValueError, match=r"backend='faiss' supports knn only; for count_within use one of"
+    ):
         count_within(x, 1.0, backend="faiss")
-    with pytest.raises(ValueError, match=r"device must be one of \['auto', 'cpu', 'cuda'\]; got 'gpu'"):
+    with pytest.raises(
+        ValueError, match=r"device must be one of \['auto', 'cpu', 'cuda'\]; got 'gpu'"
+    ):
         knn(x, 2, device="gpu")
-    with pytest.raises(ValueError, match=r"n_jobs must be -1 \(all cores\) or a positive integer; got 0"):
+    with pytest.raises(
+        ValueError, match=r"n_jobs must be -1 \(all cores\) or a positive integer; got 0"
+    ):
         knn(x, 2, n_jobs=0)
 
 
 def test_neighbors_input_errors():
     with pytest.raises(ValueError, match=r"k=10 must be smaller than n_samples=8"):
         knn(np.zeros((8, 2)), 10)
-    with pytest.raises(ValueError, match=r"x must be a 2-D array of shape \(n_samples, n_features\); got shape \(8,\); pass x.reshape\(-1, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"x must be a 2-D array of shape \(n_samples, n_features\); got shape \(8,\); pass x.reshape\(-1, 1\)",
+    ):
         knn(np.zeros(8), 2)
-    with pytest.raises(TypeError, match=r"x must contain float32 or float64 values; got dtype complex128"):
+    with pytest.raises(
+        TypeError, match=r"x must contain float32 or float64 values; got dtype complex128"
+    ):
         knn(np.zeros((8, 2), dtype=complex), 2)
     with pytest.raises(TypeError, match=r"k must be an integer; got 2.5"):
         knn(np.zeros((8, 2)), 2.5)
-    with pytest.raises(ValueError, match=r"x and y must have the same number of samples; got x.shape=\(8, 2\), y.shape=\(7, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"x and y must have the same number of samples; got x.shape=\(8, 2\), y.shape=\(7, 1\)",
+    ):
         count_within_pair(np.zeros((8, 2)), np.zeros((7, 1)), 1.0)
-    with pytest.raises(ValueError, match=r"x and y must have the same dtype; got x.dtype=float64, y.dtype=float32"):
+    with pytest.raises(
+        ValueError, match=r"x and y must have the same dtype; got x.dtype=float64, y.dtype=float32"
+    ):
         count_within_pair(np.zeros((8, 2)), np.zeros((8, 1), np.float32), 1.0)
-    with pytest.raises(ValueError, match=r"radius must be a scalar or have shape \(n_samples,\) = \(8,\); got shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"radius must be a scalar or have shape \(n_samples,\) = \(8,\); got shape \(3,\)",
+    ):
         count_within(np.zeros((8, 2)), np.ones(3))
 
 
@@ -451,7 +521,12 @@ def test_auto_backend_resolves_to_cuda_with_a_device(monkeypatch):
 
     calls = []
     monkeypatch.setattr(_device, "cuda_device_count", lambda: 1)
-    monkeypatch.setattr(_core, "cuda_knn", lambda x, k, metric: calls.append(("knn", k, metric)) or "cuda", raising=False)
+    monkeypatch.setattr(
+        _core,
+        "cuda_knn",
+        lambda x, k, metric: calls.append(("knn", k, metric)) or "cuda",
+        raising=False,
+    )
     assert knn(np.zeros((5, 1)), 2, metric="chebyshev") == "cuda"
     assert calls == [("knn", 2, "chebyshev")]
     # an explicit CPU backend or device stays on the CPU

@@ -1,17 +1,21 @@
 // Exact all-points kNN by tiled brute force with a fused top-k (high dimension).
 //
-// Work is split into blocks of kQueryBlock query rows (one OpenMP task each,
-// dynamic schedule). A block sweeps the reference points tile by tile, in
-// cache blocks of tiles, MQ rows at a time: the microkernel produces MQ x NR
-// exact reduced distances in registers, and one vector compare per half-tile
-// against each row's current k-th best distance decides whether anything can
-// enter its top-k; only the rare survivors reach the scalar insertion list.
-// References are visited in increasing index order for every query, so a
-// candidate that only ties the current k-th best never displaces it: ties go
-// to the smaller index. Distances are formed as differences (not by the norm
-// expansion), so they are exact and need no recomputation.
+// The points are first put in kd-tree order (a cheap O(n log n) build), so a
+// block of consecutive queries is a spatially compact group, and each block
+// starts its sweep at its own tiles: the first candidates are near ones, the
+// k-th best distance (the threshold) is tight almost at once, and later tiles
+// rarely produce a candidate. Work is split into blocks of kQueryBlock query
+// rows (one OpenMP task each, dynamic schedule). A block sweeps the reference
+// tiles in cache blocks, MQ rows at a time: the microkernel produces MQ x NR
+// exact reduced distances in registers, one vector compare per half-tile
+// against each row's threshold and one OR-reduction decide whether anything
+// can enter a top-k; only the rare survivors reach the scalar insertion list,
+// which orders by (distance, original index), so ties go to the smaller index
+// whatever the sweep order. Distances are formed as differences (not by the
+// norm expansion), so they are exact and need no recomputation.
 #include <vector>
 
+#include "cpu/kdtree.hpp"
 #include "cpu/metric.hpp"
 #include "cpu/neighbors.hpp"
 #include "cpu/parallel.hpp"
@@ -59,7 +63,11 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
     using V = vec_t<T>;
     constexpr int W = Vec<T>::W;
     constexpr int NR = Tiled<T>::NR;
-    const Tiled<T> ref(x, d, nullptr, 0, n);
+    // tree order: rows of `xs` are the points permuted, perm[row] = original index
+    const KDTree<T> tree(x, n, d, static_cast<int>(kQueryBlock), n_threads);
+    const T* xs = tree.points();
+    const index_t* perm = tree.perm();
+    const Tiled<T> ref(xs, d, nullptr, 0, n);
     const index_t ntiles = ref.ntiles();
     const index_t tb = tiles_per_block<T>(d, kTileBlockBytes);
     const index_t nblocks = (n + kQueryBlock - 1) / kQueryBlock;
@@ -74,8 +82,13 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
             const index_t q1 = std::min(n, q0 + kQueryBlock);
             for (index_t i = q0; i < q1; ++i) s.tops[i - q0].reset();
             alignas(64) T buf[NR];
-            for (index_t t0 = 0; t0 < ntiles; t0 += tb) {
-                const index_t t1 = std::min(ntiles, t0 + tb);
+            // sweep all tiles, starting with the block's own (its nearest candidates)
+            const index_t first = q0 / NR;
+            for (index_t done = 0, len = 0; done < ntiles; done += len) {
+                // next cache block of tiles, wrapping around the end once
+                const index_t t0 = (first + done) % ntiles;
+                len = std::min({tb, ntiles - done, ntiles - t0});
+                const index_t t1 = t0 + len;
                 for (index_t g = q0; g < q1; g += kMQ) {
                     const int rows = static_cast<int>(std::min<index_t>(kMQ, q1 - g));
                     const T* qp[kMQ];
@@ -83,7 +96,7 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
                     for (int i = 0; i < kMQ; ++i) {
                         // padding rows repeat the last real row and never get a candidate
                         const index_t row = g + std::min(i, rows - 1);
-                        qp[i] = x + row * d;
+                        qp[i] = xs + row * d;
                         thr[i] = i < rows ? splat<T>(s.tops[row - q0].worst()) : splat<T>(-T(1));
                     }
                     V acc[kMQ][2];
@@ -104,7 +117,8 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
                                 bits &= bits - 1;
                                 const index_t j = t * NR + lane;
                                 if (j == row || j >= n) continue;
-                                if (top.accepts(buf[lane], j)) top.insert(buf[lane], j);
+                                const index_t oj = perm[j];
+                                if (top.accepts(buf[lane], oj)) top.insert(buf[lane], oj);
                             } while (bits);
                             thr[i] = splat<T>(top.worst());
                         }
@@ -113,9 +127,10 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
             }
             for (index_t i = q0; i < q1; ++i) {
                 const TopK<T>& top = s.tops[i - q0];
+                const index_t row = perm[i];
                 for (int m = 0; m < k; ++m) {
-                    out_dist[i * k + m] = P::to_dist(top.dists()[m]);
-                    out_idx[i * k + m] = top.indices()[m];
+                    out_dist[row * k + m] = P::to_dist(top.dists()[m]);
+                    out_idx[row * k + m] = top.indices()[m];
                 }
             }
         });
