@@ -868,7 +868,9 @@ def _images(*, quick: bool = False) -> BenchConfig:
         "n_jobs": 1, "device": "auto",
     }  # fmt: skip
     ksg = {"method": "ksg", "k": 5, "whiten": False, "n_jobs": 1}
-    if not quick:
+    if quick:
+        mine["max_epochs"] = 20
+    else:
         mine["mi_grid"] = list(_COARSE_GRID)
         ksg["mi_grid"] = list(_COARSE_GRID)
     ests["ae+mine"] = mine
