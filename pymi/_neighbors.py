@@ -66,7 +66,7 @@ _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
 #                  n=1e5  d8:0.54 d9:1.09 d10:2.09
 #   kNN chebyshev  n=1e3  d5:0.94 d6:1.08        n=3e3  d7:0.91 d8:1.05
 #                  n=1e4  d9:0.96 d10:1.15       n=3e4  d12:0.82 d14:1.40
-#                  n=1e5  see benchmarks/README.md
+#                  n=1e5  d12:0.99 d14:2.24
 #   counts (KSG)   n=1e3  d2:0.97 d3:1.41        n=3e3  d4:0.97 d5:1.14
 #                  n=1e4  d6:0.84 d7:1.03        n=3e4  d8:0.77 d10:1.49
 #                  n=1e5  d8:0.53 d10:1.36
@@ -123,7 +123,7 @@ def choose_knn_algorithm(n: int, d: int, k: int, metric: str) -> Literal["kdtree
     -----
     Measured crossovers (first dimension where brute force wins): Euclidean
     d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 6 at 1e3, 10 at 1e4,
-    13 at 3e4 (see the table in this module's source).
+    12 at 1e5 (see the table in this module's source).
 
     Returns
     -------
