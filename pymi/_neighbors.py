@@ -78,14 +78,7 @@ _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
 # entries are extrapolations.
 _KNN_BRUTE_FROM_DIM: dict[str, tuple[tuple[float, int], ...]] = {
     "euclidean": ((2_000, 4), (6_000, 5), (20_000, 7), (200_000, 9), (float("inf"), 11)),
-    "chebyshev": (
-        (2_000, 6),
-        (6_000, 8),
-        (20_000, 10),
-        (60_000, 13),
-        (200_000, 15),
-        (float("inf"), 17),
-    ),
+    "chebyshev": ((2_000, 6), (6_000, 8), (20_000, 10), (200_000, 12), (float("inf"), 14)),
 }
 _COUNT_BRUTE_FROM_DIM: tuple[tuple[float, int], ...] = (
     (2_000, 3),
