@@ -55,21 +55,29 @@ def data(n: int, d: int, dtype: type = np.float64, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, d)).astype(dtype)
 
 
+# Threads for every implementation: -1 = all cores (the default comparison);
+# `--threads 1` compares single-threaded code, which is far less sensitive to
+# other load on a shared machine.
+THREADS = -1
+
+
 def pymi_knn(x: np.ndarray, k: int = K):
     from pymi._neighbors import knn
 
-    return knn(x, k, metric="euclidean")
+    return knn(x, k, metric="euclidean", n_jobs=THREADS)
 
 
 def ckdtree_knn(x: np.ndarray, k: int = K):
     from scipy.spatial import cKDTree
 
-    return cKDTree(x).query(x, k + 1, workers=-1)
+    return cKDTree(x).query(x, k + 1, workers=THREADS)
 
 
 def faiss_knn(x: np.ndarray, k: int = K):
     import faiss
 
+    if THREADS > 0:
+        faiss.omp_set_num_threads(THREADS)
     index = faiss.IndexFlatL2(x.shape[1])
     index.add(x)
     return index.search(x, k + 1)

@@ -52,14 +52,18 @@ def correlated_gaussian(
     return x, y
 
 
+# threads for both implementations (-1: all cores); see bench_knn.THREADS
+THREADS = -1
+
+
 def ksg_pymi(x: np.ndarray, y: np.ndarray, k: int = K) -> float:
     """KSG estimator 1 on pymi's neighbour kernels."""
     from pymi._neighbors import count_within_pair, knn
 
     n = len(x)
-    dist, _ = knn(np.hstack([x, y]), k, metric="chebyshev")
+    dist, _ = knn(np.hstack([x, y]), k, metric="chebyshev", n_jobs=THREADS)
     eps = dist[:, -1]  # max-norm distance to the k-th joint neighbour
-    nx, ny = count_within_pair(x, y, eps, metric="chebyshev")  # strict marginal counts
+    nx, ny = count_within_pair(x, y, eps, metric="chebyshev", n_jobs=THREADS)  # strict counts
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1)))
 
 
@@ -69,9 +73,9 @@ def ksg_npeet(x: np.ndarray, y: np.ndarray, k: int = K) -> float:
 
     n = len(x)
     xy = np.hstack([x, y])
-    eps = cKDTree(xy).query(xy, k + 1, p=np.inf, workers=-1)[0][:, k]
-    nx = cKDTree(x).query_ball_point(x, eps - 1e-15, p=np.inf, return_length=True, workers=-1)
-    ny = cKDTree(y).query_ball_point(y, eps - 1e-15, p=np.inf, return_length=True, workers=-1)
+    eps = cKDTree(xy).query(xy, k + 1, p=np.inf, workers=THREADS)[0][:, k]
+    nx = cKDTree(x).query_ball_point(x, eps - 1e-15, p=np.inf, return_length=True, workers=THREADS)
+    ny = cKDTree(y).query_ball_point(y, eps - 1e-15, p=np.inf, return_length=True, workers=THREADS)
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx) + digamma(ny)))
 
 

@@ -55,45 +55,37 @@ _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
 # algorithm choice
 # ---------------------------------------------------------------------------
 
-# Measured crossovers (tests of kd-tree vs tiled brute force, k = 5 for kNN,
-# k = 3 KSG radii for counts, standard-normal data, single thread, CPU time;
-# AMD EPYC (Zen 3), 2 cores, AVX2; each entry is (largest n, first dimension at
-# which brute force is faster). Ratios kdtree-time / brute-time at the measured
-# points ("d:ratio"):
+# Measured crossovers: kd-tree vs tiled brute force, k = 5 for kNN and k = 3
+# KSG radii for the counts, standard-normal data, one thread, CPU time, on the
+# project machine (AMD EPYC Zen 3, 2 cores, AVX2). Each entry is (largest n,
+# first dimension at which brute force is faster). Measured ratios
+# kdtree-time / brute-time ("d:ratio"):
 #
 #   kNN euclidean  n=1e3  d3:1.13                n=3e3  d4:1.02 d5:1.28
 #                  n=1e4  d6:0.80 d7:1.45        n=3e4  d8:0.92 d9:2.24
 #                  n=1e5  d8:0.54 d9:1.09 d10:2.09
-#   kNN chebyshev  n=1e3  d5:0.94 d6:1.08        n=3e3  d7:0.91 d8:1.05
-#                  n=1e4  d9:0.96 d10:1.15       n=3e4  d12:0.82 d14:1.40
-#                  n=1e5  see benchmarks/README.md
-#   counts (KSG)   n=1e3  d2:0.97 d3:1.41        n=3e3  d4:0.97 d5:1.14
-#                  n=1e4  d6:0.84 d7:1.03        n=3e4  d8:0.77 d10:1.49
-#                  n=1e5  d8:0.53 d10:1.36
+#   kNN chebyshev  n=3e3  d5:0.9  d6:1.02        n=1e4  d8:0.80 d9:1.71
+#                  n=3e4  d10:0.95 d11:1.27      n=1e5  d10:0.79 d11:1.21
+#   counts (KSG)   n=1e3  d2:1.14                n=3e3  d2:0.66 d3:1.17
+#                  n=1e4  d5:0.83 d6:1.16        n=3e4  d7:0.86 d8:1.16
+#                  n=1e5  d8:0.81 d10:2.05
 #
-# Chebyshev favours the tree (its box bounds prune better) and brute force
-# (abs + max per coordinate) costs a little more per pair than Euclidean.
-# Beyond the largest measured n the crossover keeps rising slowly with n
-# (brute force is O(n^2), the tree roughly O(n log n) at fixed d); the last
-# entries are extrapolations.
+# Chebyshev favours the tree (its box bounds prune better) and costs brute
+# force a little more per pair (abs + max) than Euclidean (one FMA). Beyond
+# the largest measured n the crossover keeps rising slowly with n (brute force
+# is O(n^2), the tree about O(n log n) at fixed d); the last entries are
+# extrapolations.
 _KNN_BRUTE_FROM_DIM: dict[str, tuple[tuple[float, int], ...]] = {
     "euclidean": ((2_000, 4), (6_000, 5), (20_000, 7), (200_000, 9), (float("inf"), 11)),
-    "chebyshev": (
-        (2_000, 6),
-        (6_000, 8),
-        (20_000, 10),
-        (60_000, 13),
-        (200_000, 15),
-        (float("inf"), 17),
-    ),
+    "chebyshev": ((2_000, 5), (6_000, 6), (20_000, 9), (200_000, 11), (float("inf"), 13)),
 }
 _COUNT_BRUTE_FROM_DIM: tuple[tuple[float, int], ...] = (
-    (2_000, 3),
-    (6_000, 5),
-    (20_000, 7),
-    (60_000, 9),
-    (200_000, 10),
-    (float("inf"), 12),
+    (2_000, 2),
+    (6_000, 3),
+    (20_000, 6),
+    (60_000, 8),
+    (200_000, 9),
+    (float("inf"), 11),
 )
 
 
@@ -122,8 +114,8 @@ def choose_knn_algorithm(n: int, d: int, k: int, metric: str) -> Literal["kdtree
     Notes
     -----
     Measured crossovers (first dimension where brute force wins): Euclidean
-    d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 6 at 1e3, 10 at 1e4,
-    13 at 3e4 (see the table in this module's source).
+    d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 6 at 3e3, 9 at 1e4,
+    11 at 1e5 (see the table in this module's source).
 
     Returns
     -------
@@ -154,8 +146,8 @@ def choose_count_algorithm(n: int, d: int, metric: str) -> Literal["kdtree", "br
     -------
     {"kdtree", "brute"}
         ``"kdtree"`` (a sorted array with binary searches for d = 1) for low
-        dimension, ``"brute"`` from the measured crossover on: d = 3 at
-        n = 1e3, 7 at 1e4, 10 at 1e5.
+        dimension, ``"brute"`` from the measured crossover on: d = 2 at
+        n = 1e3, 6 at 1e4, 9 at 1e5.
     """
     _check_metric(metric)
     if d == 1:

@@ -54,12 +54,27 @@ class KDTree {
         finish_nodes(n_threads);
     }
 
+    // Optional coordinate-major copy of the tree-ordered points for vectorised
+    // leaf scans: coordinate c of tree row p is soa()[c * soa_stride() + p].
+    // Each coordinate array is padded by kSoaPad entries, so a full vector load
+    // that starts inside a leaf never leaves the allocation.
+    static constexpr index_t kSoaPad = 16;
+    void build_soa() {
+        soa_stride_ = n_ + kSoaPad;
+        soa_.assign(static_cast<std::size_t>(soa_stride_) * d_, T(0));
+        for (index_t p = 0; p < n_; ++p)
+            for (int c = 0; c < d_; ++c) soa_[static_cast<std::size_t>(c) * soa_stride_ + p] = pts_[p * d_ + c];
+    }
+    const T* soa() const { return soa_.data(); }
+    index_t soa_stride() const { return soa_stride_; }
+
     index_t n() const { return n_; }
     int d() const { return d_; }
     const T* point(index_t p) const { return pts_.data() + static_cast<std::size_t>(p) * d_; }
     const T* points() const { return pts_.data(); }
     const index_t* perm() const { return perm_.data(); }
     const Node& node(index_t v) const { return nodes_[v]; }
+    index_t num_nodes() const { return static_cast<index_t>(nodes_.size()); }
     const T* lo(index_t v) const { return boxes_.data() + static_cast<std::size_t>(v) * 2 * d_; }
     const T* hi(index_t v) const { return lo(v) + d_; }
     static bool is_leaf(const Node& nd) { return nd.right < 0; }
@@ -235,6 +250,8 @@ class KDTree {
     std::vector<index_t> perm_;
     std::vector<Node> nodes_;
     std::vector<T> boxes_;
+    std::vector<T> soa_;
+    index_t soa_stride_ = 0;
 };
 
 }  // namespace pymi

@@ -11,7 +11,7 @@
 
 #include <cmath>
 
-#if defined(__FMA__)
+#if defined(__AVX__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
 
@@ -48,6 +48,25 @@ inline v4d madd(v4d a, v4d b, v4d s) {
     return (v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)s);
 #else
     return s + a * b;
+#endif
+}
+
+// |v| by clearing the sign bits, in the floating-point domain (vandps/vandpd:
+// an integer-domain AND would add bypass delays between the FP operations).
+inline v8f abs(v8f v) {
+#if defined(__AVX__)
+    return (v8f)_mm256_and_ps((__m256)v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
+#else
+    typedef int v8i __attribute__((vector_size(32)));
+    return (v8f)((v8i)v & ~(v8i)(-v8f{}));
+#endif
+}
+inline v4d abs(v4d v) {
+#if defined(__AVX__)
+    return (v4d)_mm256_and_pd((__m256d)v, _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL)));
+#else
+    typedef long long v4i __attribute__((vector_size(32)));
+    return (v4d)((v4i)v & ~(v4i)(-v4d{}));
 #endif
 }
 
