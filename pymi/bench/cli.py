@@ -48,7 +48,10 @@ config file (.toml or .json; same keys):
   generator = "correlated_normal"            # one of: {generators}
   dim_x = 2                                  # other keys: generator arguments
   dim_y = 2
-  # optional per task: n, estimators = [...], estimator_options = {{compress = "pca"}}
+  # optional per task: n, estimators = [...], estimator_options = {{compress = "pca"}},
+  #   compressors = {{ae = {{method = "ae", latent_dim = 2, n_train = 20000, options = {{...}}}}}}
+  # optional per estimator: codes = "ae" (run on that task compressor's codes),
+  #   mi_grid = [...] (a subset of the grid); see benchmarks/compression/README.md
 
 examples:
   pymi bench --quick

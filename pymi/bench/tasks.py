@@ -26,6 +26,11 @@ Config file layout (TOML; the JSON file has the same keys)::
     estimators = ["wkl"]            # optional: run only these estimators here
     estimator_options = {compress = "pca"}   # optional: merged into each estimator's options
 
+    [tasks.bumps.compressors.ae]    # optional: compressors trained once per task and cached
+    method = "ae"                   # (see pymi.bench.compressed); an estimator with
+    latent_dim = 2                  # codes = "ae" runs on their codes, and one with
+                                    # mi_grid = [...] only at those points of the grid
+
 New estimators need no code here: any ``method`` known to
 :func:`pymi.make_estimator` (``"kde"`` once it is installed) is accepted.
 """
