@@ -22,7 +22,7 @@ def _registry() -> dict[str, type[MIEstimator]]:
 
 ENTROPY_METHODS = ("kl", "wkl", "kde", "gaussian")
 MI_METHODS = ("kl", "wkl", "ksg", "kde", "gaussian", "mine")
-_COMPRESS_OPTIONS = ("shared", "train_fraction", "progress", "compressor_options")
+_COMPRESS_OPTIONS = ("shared", "train_fraction", "compressor_options")
 
 
 def make_estimator(method: str, *, k: int | None = None, **options: Any) -> MIEstimator:
@@ -132,6 +132,11 @@ def mutual_information(
         msg = f"method must be one of {list(MI_METHODS)} for mutual information; got {method!r}"
         raise ValueError(msg)
     compress_opts = {key: options.pop(key) for key in _COMPRESS_OPTIONS if key in options}
+    # ``progress`` belongs to MINE and to the compressors: keep it for MINE,
+    # hand it to the compressor otherwise.
+    progress = options.get("progress")
+    if compress is not None and method != "mine":
+        options.pop("progress", None)
     est = make_estimator(method, k=k, base=base, **options)
     if compress is None:
         if latent_dim is not None or compress_opts:
@@ -157,7 +162,7 @@ def mutual_information(
         random_state=options.get("random_state"),
         device=options.get("device", "auto"),
         n_jobs=options.get("n_jobs"),
-        progress=compress_opts.get("progress"),
+        progress=progress,
         **compress_opts.get("compressor_options", {}),
     )
     result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)

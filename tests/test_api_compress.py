@@ -40,3 +40,23 @@ def test_mine_is_registered():
     assert "mine" in pymi.MI_METHODS
     est = pymi.make_estimator("mine", max_epochs=1)
     assert type(est).__name__ == "MINE"
+
+
+def test_progress_reaches_mine_without_compression():
+    # Non-regression: progress was taken as a compression option even with
+    # compress=None, so MINE(progress=False) through the API raised.
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = correlated_gaussian(0.5, 1, 1, 400, rng)
+    est = pymi.mutual_information(x, y, "mine", progress=False, max_epochs=1, random_state=0)
+    assert np.isfinite(est.value)
+
+
+def test_progress_with_compression_and_knn_estimator():
+    rng = np.random.default_rng(0)
+    x, y = correlated_gaussian(0.5, 2, 2, 600, rng)
+    est = pymi.mutual_information(
+        x @ rng.standard_normal((2, 6)), y @ rng.standard_normal((2, 6)), "kl",
+        compress="pca", latent_dim=2, progress=False, random_state=0,
+    )  # fmt: skip
+    assert est.params["compression"]["method"] == "pca"
