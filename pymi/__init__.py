@@ -10,9 +10,9 @@ Quick start::
 All values are in nats unless ``base="bits"`` (or ``est.to("bits")``).
 """
 
+from . import compression, datasets, estimators
 from ._api import ENTROPY_METHODS, MI_METHODS, entropy, make_estimator, mutual_information
 from ._estimate import Estimate
-from . import compression, datasets, estimators
 from .estimators import TiesWarning
 
 __version__ = "0.1.0"

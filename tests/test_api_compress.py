@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from truths import correlated_gaussian, kl_gaussian_bias_bound
 
 import pymi
-from truths import correlated_gaussian, kl_gaussian_bias_bound
 
 
 def test_pca_compression_recovers_linear_subspace_mi():

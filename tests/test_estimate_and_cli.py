@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-import pymi
 from pymi import Estimate
 from pymi.cli import main
 

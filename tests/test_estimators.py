@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import pymi
-import pymi._kde
 from truths import (
     boundary_bias_bound,
     correlated_gaussian,
     gaussian_entropy,
     kl_gaussian_bias_bound,
 )
+
+import pymi
+import pymi._kde
 
 Z = 4.0  # standard errors allowed
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from truths import correlated_gaussian, kl_gaussian_bias_bound
 
 import pymi
-from truths import correlated_gaussian, kl_gaussian_bias_bound
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,9 +7,9 @@ as :class:`pymi.Estimate` in nats unless ``base`` says otherwise.
 
 from ._base import EntropySumEstimator, MIEstimator, TiesWarning
 from .gaussian import Gaussian
+from .kde import KDE
 from .knn import KL, WKL
 from .ksg import KSG
-from .kde import KDE
 from .mine import MINE
 
 __all__ = ["KDE", "KL", "KSG", "MINE", "WKL", "EntropySumEstimator", "Gaussian", "MIEstimator", "TiesWarning"]

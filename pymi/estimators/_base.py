@@ -228,13 +228,16 @@ class MIEstimator:
 
     # -------------------------------------------------- to be implemented
     def _entropy(self, x, rng):
-        raise TypeError(f"{type(self).__name__} does not estimate entropy")
+        msg = f"{type(self).__name__} does not estimate entropy"
+        raise TypeError(msg)
 
     def _mi_continuous(self, x, y, rng):
-        raise TypeError(f"{type(self).__name__} does not estimate MI with continuous y")
+        msg = f"{type(self).__name__} does not estimate MI with continuous y"
+        raise TypeError(msg)
 
     def _mi_discrete(self, x, codes, classes, rng):
-        raise TypeError(f"{type(self).__name__} does not support discrete_y=True")
+        msg = f"{type(self).__name__} does not support discrete_y=True"
+        raise TypeError(msg)
 
 
 class EntropySumEstimator(MIEstimator, ABC):

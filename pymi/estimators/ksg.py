@@ -10,7 +10,7 @@ from scipy.special import digamma
 from .. import _neighbors
 from .._validation import check_choice, check_k
 from .._whitening import whiten as whiten_samples
-from ._base import MIEstimator, _label
+from ._base import MIEstimator
 
 __all__ = ["KSG"]
 
