@@ -15,6 +15,7 @@ ImportError that says ``pip install "pymi[torch]"``.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -139,17 +140,17 @@ class _TorchAutoencoder(Compressor):
         }
 
     # -- hooks for subclasses -----------------------------------------------------------
+    @abstractmethod
     def _prepare(self, x: np.ndarray, *, fitting: bool) -> np.ndarray:
         """Map validated user input to the float32 network layout (fits scalers when fitting)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _unprepare(self, out: np.ndarray) -> np.ndarray:
         """Map network output back to the user's layout (per sample, flattened ok)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _build(self, torch: Any, sample_shape: tuple[int, ...]) -> tuple[Any, Any]:
         """Return (encoder, decoder) modules for network inputs of ``sample_shape``."""
-        raise NotImplementedError
 
     def _crop(self, out: Any) -> Any:
         """Crop decoder output to the input size (ConvAutoencoder removes padding)."""
