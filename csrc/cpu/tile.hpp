@@ -107,6 +107,28 @@ inline unsigned le_bits(v4d a, v4d b) {
 #endif
 }
 
+// Bit m is set when lane m of a is < b.
+inline unsigned lt_bits(v8f a, v8f b) {
+#if defined(__AVX__)
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_LT_OQ)));
+#else
+    const auto m = a < b;
+    unsigned bits = 0;
+    for (int i = 0; i < 8; ++i) bits |= static_cast<unsigned>(m[i] != 0) << i;
+    return bits;
+#endif
+}
+inline unsigned lt_bits(v4d a, v4d b) {
+#if defined(__AVX__)
+    return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd((__m256d)a, (__m256d)b, _CMP_LT_OQ)));
+#else
+    const auto m = a < b;
+    unsigned bits = 0;
+    for (int i = 0; i < 4; ++i) bits |= static_cast<unsigned>(m[i] != 0) << i;
+    return bits;
+#endif
+}
+
 // Points transposed into tiles of NR points; padding lanes hold +inf so their
 // reduced distance is +inf (never counted by a strict '<', never a neighbour).
 // The dimensions of x and y are concatenated (y may be null with dy == 0).
