@@ -202,3 +202,19 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+def check_run_options(*, random_state: Any, device: Any, n_jobs: Any, progress: Any) -> None:
+    """Validate the options every torch-trained object shares (seed, device, threads, progress bar).
+
+    Raises at construction time, so that a bad option fails before any training.
+    """
+    if random_state is not None:
+        resolve_seed(random_state)  # type check now, draw at fit time
+    if not (isinstance(device, str) or hasattr(device, "type")):
+        msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
+        raise ValueError(msg)
+    resolve_n_jobs(n_jobs)
+    if progress is not None and not isinstance(progress, bool):
+        msg = f"progress must be True, False or None (auto); got progress={progress!r}"
+        raise TypeError(msg)

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from .._torch import (
+    check_run_options,
     import_torch,
     progress_bar,
     resolve_device,
-    resolve_n_jobs,
     resolve_seed,
     seeded,
     torch_threads,
@@ -108,18 +108,10 @@ class _TorchAutoencoder(Compressor):
         self.input_noise = _check_nonneg_float(input_noise, "input_noise")
         self.code_noise = _check_nonneg_float(code_noise, "code_noise")
         self.weight_decay = _check_nonneg_float(weight_decay, "weight_decay")
-        if random_state is not None:
-            resolve_seed(random_state)  # type check now, draw at fit time
+        check_run_options(random_state=random_state, device=device, n_jobs=n_jobs, progress=progress)
         self.random_state = random_state
-        if not (isinstance(device, str) or hasattr(device, "type")):
-            msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
-            raise ValueError(msg)
         self.device = device
-        resolve_n_jobs(n_jobs)
         self.n_jobs = n_jobs
-        if progress is not None and not isinstance(progress, bool):
-            msg = f"progress must be True, False or None (auto); got progress={progress!r}"
-            raise TypeError(msg)
         self.progress = progress
 
     def _params(self) -> dict[str, Any]:

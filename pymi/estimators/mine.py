@@ -19,10 +19,10 @@ import numpy as np
 
 from .._estimate import Estimate, unit_factor
 from .._torch import (
+    check_run_options,
     import_torch,
     progress_bar,
     resolve_device,
-    resolve_n_jobs,
     resolve_seed,
     seeded,
     to_numpy,
@@ -253,18 +253,10 @@ class MINE:
             msg = f"weight_decay must be a non-negative number; got weight_decay={weight_decay!r}"
             raise ValueError(msg)
         self.weight_decay = float(weight_decay)
-        if random_state is not None:
-            resolve_seed(random_state)
+        check_run_options(random_state=random_state, device=device, n_jobs=n_jobs, progress=progress)
         self.random_state = random_state
-        if not (isinstance(device, str) or hasattr(device, "type")):
-            msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
-            raise ValueError(msg)
         self.device = device
-        resolve_n_jobs(n_jobs)
         self.n_jobs = n_jobs
-        if progress is not None and not isinstance(progress, bool):
-            msg = f"progress must be True, False or None (auto); got progress={progress!r}"
-            raise TypeError(msg)
         self.progress = progress
 
     def __repr__(self) -> str:
