@@ -128,10 +128,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="timed runs per implementation and case"
     )
+    parser.add_argument(
+        "--threads", type=int, default=-1, help="threads for every implementation (-1: all cores)"
+    )
     args = parser.parse_args(argv)
     if not args.table:
         parser.error("nothing to do; pass --table (or run the suite with pytest)")
-    print(f"machine: {machine()}\n", flush=True)
+    global THREADS
+    THREADS = args.threads
+    print(f"machine: {machine()}; threads: {THREADS}\n", flush=True)
     t0 = time.perf_counter()
     rows = table_rows(args.huge, args.repeat)
     print("\n" + markdown(rows))

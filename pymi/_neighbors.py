@@ -59,16 +59,18 @@ _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
 # KSG radii for the counts, standard-normal data, one thread, CPU time, on the
 # project machine (AMD EPYC Zen 3, 2 cores, AVX2). Each entry is (largest n,
 # first dimension at which brute force is faster). Measured ratios
-# kdtree-time / brute-time ("d:ratio"):
+# kdtree-time / brute-time ("d:ratio"; about +-15 % noise on this shared
+# machine):
 #
-#   kNN euclidean  n=1e3  d3:1.13                n=3e3  d4:1.02 d5:1.28
-#                  n=1e4  d6:0.80 d7:1.45        n=3e4  d8:0.92 d9:2.24
-#                  n=1e5  d8:0.54 d9:1.09 d10:2.09
-#   kNN chebyshev  n=3e3  d5:0.9  d6:1.02        n=1e4  d8:0.80 d9:1.71
-#                  n=3e4  d10:0.95 d11:1.27      n=1e5  d10:0.79 d11:1.21
-#   counts (KSG)   n=1e3  d2:1.14                n=3e3  d2:0.66 d3:1.17
-#                  n=1e4  d5:0.83 d6:1.16        n=3e4  d7:0.86 d8:1.16
-#                  n=1e5  d8:0.81 d10:2.05
+#   kNN euclidean  n=1e3  d3:0.80 d4:1.09        n=3e3  d4:0.83 d5:1.08
+#                  n=1e4  d6:0.97 d7:1.03 d8:1.58
+#                  n=3e4  d8:0.95 d9:2.35        n=1e5  d9:1.23 d10:1.97
+#   kNN chebyshev  n=1e3  d6:0.99 d7:1.17        n=3e3  d7:0.83 d8:1.02
+#                  n=1e4  d8:0.72 d9:1.31        n=3e4  d10:0.86 d11:1.10
+#                  n=1e5  d10:0.79 d11:1.21 (before the last tree speed-up)
+#   counts (KSG)   n=1e3  d2:0.96 d3:1.14        n=3e3  d3:0.59 d4:1.23 d5:0.80
+#                  n=1e4  d7:0.69 (d8: ~1.2 extrapolated)
+#                  n=3e4  d8:0.51 d9:1.39        n=1e5  d9:0.97 d10:1.02
 #
 # Chebyshev favours the tree (its box bounds prune better) and costs brute
 # force a little more per pair (abs + max) than Euclidean (one FMA). Beyond
@@ -77,15 +79,22 @@ _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
 # extrapolations.
 _KNN_BRUTE_FROM_DIM: dict[str, tuple[tuple[float, int], ...]] = {
     "euclidean": ((2_000, 4), (6_000, 5), (20_000, 7), (200_000, 9), (float("inf"), 11)),
-    "chebyshev": ((2_000, 5), (6_000, 6), (20_000, 9), (200_000, 11), (float("inf"), 13)),
+    "chebyshev": (
+        (2_000, 7),
+        (6_000, 8),
+        (20_000, 9),
+        (60_000, 11),
+        (200_000, 12),
+        (float("inf"), 14),
+    ),
 }
 _COUNT_BRUTE_FROM_DIM: tuple[tuple[float, int], ...] = (
-    (2_000, 2),
-    (6_000, 3),
-    (20_000, 6),
-    (60_000, 8),
-    (200_000, 9),
-    (float("inf"), 11),
+    (2_000, 3),
+    (6_000, 5),
+    (20_000, 8),
+    (60_000, 9),
+    (200_000, 10),
+    (float("inf"), 12),
 )
 
 
@@ -114,8 +123,8 @@ def choose_knn_algorithm(n: int, d: int, k: int, metric: str) -> Literal["kdtree
     Notes
     -----
     Measured crossovers (first dimension where brute force wins): Euclidean
-    d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 6 at 3e3, 9 at 1e4,
-    11 at 1e5 (see the table in this module's source).
+    d = 4 at n = 1e3, 7 at 1e4, 9 at 1e5; Chebyshev d = 7 at 1e3, 9 at 1e4,
+    11 at 3e4 (see the table in this module's source).
 
     Returns
     -------
@@ -146,8 +155,8 @@ def choose_count_algorithm(n: int, d: int, metric: str) -> Literal["kdtree", "br
     -------
     {"kdtree", "brute"}
         ``"kdtree"`` (a sorted array with binary searches for d = 1) for low
-        dimension, ``"brute"`` from the measured crossover on: d = 2 at
-        n = 1e3, 6 at 1e4, 9 at 1e5.
+        dimension, ``"brute"`` from the measured crossover on: d = 3 at
+        n = 1e3, 8 at 1e4, 10 at 1e5.
     """
     _check_metric(metric)
     if d == 1:

@@ -96,8 +96,10 @@ template <class T, class P>
 void count_sorted_1d(const T* x, index_t n, const T* radius, int n_threads, index_t* out) {
     std::vector<T> v(x, x + n);
     std::sort(v.begin(), v.end());
+    // chunks of 16384 binary-search pairs (~1 ms): small inputs stay on one
+    // thread, where waking a second one would cost more than it saves
     parallel_for(
-        n, n_threads, 4096, [] { return 0; },
+        n, n_threads, 16384, [] { return 0; },
         [&](index_t i, int&) {
             const T xi = x[i];
             const T rr = P::strict_radius(radius[i]);
