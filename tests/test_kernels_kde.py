@@ -112,6 +112,28 @@ def test_kernel_larger_n_several_tiles(device, dtype):
     assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [2, 5, 16, 19])
+@pytest.mark.parametrize("shift_kind", ["nn", "zero"])
+def test_kernel_negligible_blocks_are_skipped_exactly(dtype, d, shift_kind):
+    """The CPU kernel skips (row, panel, bandwidth) blocks whose terms are all
+    below 2^-(32 + log2 n) of the row's largest term, and whole panels by their
+    bounding box: on well-separated clusters at small bandwidths most blocks are
+    skipped, and the result must still match the dense reference to the usual
+    tolerance (the skipped mass is < 2^-32 of each sum), whatever the shift
+    (shift 0: every term is tiny, the skipping is relative to the row's largest).
+    """
+    rng = np.random.default_rng(40 + d)
+    n = 1400  # 11 panels, 2 column tiles, partial last panel
+    centers = rng.standard_normal((5, d)) * 6.0
+    x = (centers[rng.integers(0, 5, n)] + 0.3 * rng.standard_normal((n, d))).astype(dtype)
+    h = np.array([0.03, 0.1, 0.25, 2.0])  # the last one: no panel is skippable
+    shift = ref.nn_squared_distance(x) if shift_kind == "nn" else np.zeros(n)
+    expected = ref.log_kernel_sums(x, h)
+    got = _core.kde_log_kernel_sums(x, h, shift)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
 @pytest.mark.parametrize("device", ["cpu"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("wrong", ["zero", "too_large", "next_point"])

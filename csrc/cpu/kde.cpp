@@ -24,6 +24,20 @@
 // accumulated per row in double. The shift is added back in double with the
 // exact c_b.
 //
+// Negligible terms: the points are first put in kd-tree order (so a panel of
+// kChunk columns is a compact cloud with a bounding box), and a row block walks
+// the column tiles starting from its own tile (its neighbours come first).
+// For each (row, chunk), a bandwidth whose every term in the chunk is below
+// 2^-K times the largest term already summed for that row is skipped, and a
+// whole chunk is skipped (distances included) when the bounding-box lower
+// bound of its distances already makes that true for the widest bandwidth.
+// K = kSkipMarginLog2 + ceil(log2 n): the skipped terms of a row add up to
+// less than 2^-kSkipMarginLog2 (2.3e-10) of its sum, far below the float32
+// exponentials' own 1e-7. The largest term of a row is never skipped (a chunk
+// that lowers the row minimum is always summed in full), so the bound holds
+// for any shift. At small bandwidths (the ML/LSCV optimum at large n) most of
+// the pairs are skipped; at bandwidths comparable to the data scale none are.
+//
 // Robustness (any shift >= 0 gives the right answer; the nearest-neighbour one
 // is just the fastest):
 // - too large a shift (e.g. an upper bound such as the distance to any other
@@ -38,12 +52,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "common.hpp"
 #include "cpu/kde_exp.hpp"
 #include "cpu/kde_kernel.hpp"
+#include "cpu/kdtree.hpp"
 
 namespace pymi {
 namespace {
@@ -54,6 +70,7 @@ constexpr index_t kBlockRows = 32;    // query rows per OpenMP work item
 constexpr index_t kGroupRows = 4;     // rows that sweep a panel together (it stays in L1)
 constexpr float kMaxLog2Term = 86.0f;  // fast path iff the largest term is in [2^-86, 2^86]
 constexpr float kRescaleLog2 = 16.0f;  // move the shift down once a term exceeds 2^16
+constexpr int kSkipMarginLog2 = 32;    // skipped terms add up to < 2^-32 of a row's sum
 // rowmin marker of a row left to exact_row (its g = -inf * c2 = +inf fails the check)
 constexpr float kPoisoned = -std::numeric_limits<float>::infinity();
 
@@ -71,9 +88,40 @@ struct Problem {
     const double* c;      // m: -1/(2 h^2), double
     const float* c2;      // m: c * log2(e) in float (clamped to <= kMinNegC)
     float c2min;          // the most negative c2 (smallest bandwidth)
+    float c2max;          // the least negative c2 (widest bandwidth)
+    float skip_log2;      // K: skip terms below 2^-K of the row's largest term
+    const T* box;         // npanels x 2 x db: per-panel bounding box (lo, hi)
+    index_t db;           // box dimensions: kBoxDims (padded) when d <= kBoxDims, else d
     const double* shift;  // n
     double* out;          // m x n
 };
+
+// Lower bound of ||x_i - x_j||^2 for x_i in box a and x_j in box b, each
+// stored as lo[db] then hi[db] (db = kBoxDims when d <= kBoxDims: unused
+// dimensions are padded so that they contribute exactly 0).
+constexpr index_t kBoxDims = 16;
+
+template <class T>
+PYMI_KDE_INLINE T box_gap_r2(const T* __restrict a, const T* __restrict b, index_t db) {
+    T acc = 0;
+    if (db == kBoxDims) {  // fixed trip count: vectorises
+#pragma omp simd reduction(+ : acc)
+        for (index_t k = 0; k < kBoxDims; ++k) {
+            const T below = b[k] - a[kBoxDims + k], above = a[k] - b[kBoxDims + k];
+            T g = below > above ? below : above;
+            g = g > T(0) ? g : T(0);
+            acc += g * g;
+        }
+        return acc;
+    }
+    for (index_t k = 0; k < db; ++k) {
+        const T below = b[k] - a[db + k], above = a[k] - b[db + k];
+        T g = below > above ? below : above;
+        g = g > T(0) ? g : T(0);
+        acc += g * g;
+    }
+    return acc;
+}
 
 // Distances. xt is packed in panels of kChunk columns: panel p holds
 // x[p*kChunk + jj][k] at xt[(p * d + k) * kChunk + jj], so within a panel every
@@ -109,6 +157,7 @@ PYMI_KDE_INLINE void chunk_shifted_r2_fixed(const T* __restrict panel, const T* 
 #pragma omp simd
     for (index_t j = 0; j < kChunk; ++j) {
         T a[4] = {0, 0, 0, 0};
+#pragma GCC unroll 16
         for (int k = 0; k < D; ++k) {
             const T e = panel[k * kChunk + j] - xi[k];
             a[k % 4] += e * e;
@@ -144,6 +193,85 @@ PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
     for (index_t j = 0; j < kChunk; ++j) rs[j] = static_cast<float>(acc[j] - s);
 }
 
+// The same for kGroupRows query rows at once, written with GCC/Clang vector
+// extensions (32-byte vectors: one AVX2 register; two SSE registers on older
+// x86, NEON pairs on ARM) so that the register blocking is explicit: each
+// panel vector is loaded once for all kGroupRows rows and each row coordinate
+// is broadcast from memory (a load-port operation), which leaves the loop bound by
+// the FP pipes (one subtract and one FMA per pair-coordinate) instead of by
+// loads,
+// rs[r * kChunk + j] = ||x_r - x_{j0+j}||^2 - s[r]. d <= 16 (compile time).
+template <class T>
+struct Vec32 {
+    typedef T type __attribute__((vector_size(32)));
+};
+
+template <int D, class T>
+PYMI_KDE_INLINE void group_shifted_r2_fixed(const T* __restrict panel, const T* const* xr,
+                                            const T* __restrict s, float* __restrict rs) {
+    using V = typename Vec32<T>::type;
+    constexpr int L = static_cast<int>(32 / sizeof(T));  // lanes: 8 floats or 4 doubles
+    constexpr int R = static_cast<int>(kGroupRows);
+    static_assert(kChunk % L == 0, "a chunk is a whole number of vectors");
+    T xl[R][D];
+    for (int r = 0; r < R; ++r)
+        for (int k = 0; k < D; ++k) xl[r][k] = xr[r][k];
+    for (index_t j = 0; j < kChunk; j += L) {
+        // Hide from the optimiser that xl is invariant in j: otherwise gcc hoists
+        // all R * D broadcasts out of the loop, runs out of vector registers and
+        // spills an accumulator through memory (a store-forwarding chain that
+        // halves the speed). Broadcasting from L1 inside the loop is free (a
+        // load-port operation).
+        const T* xlp = &xl[0][0];
+#if defined(__GNUC__)
+        __asm__("" : "+r"(xlp));
+#endif
+        // one accumulator per row: 4 independent FMA chains per k, and the
+        // out-of-order core overlaps consecutive j iterations (more chains make
+        // gcc spill an accumulator through memory, which is far slower)
+        V a[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) a[r] = V{};
+#pragma GCC unroll 16
+        for (int k = 0; k < D; ++k) {
+            V p;
+            std::memcpy(&p, panel + k * kChunk + j, sizeof(V));
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const V e = p - xlp[r * D + k];
+                a[r] += e * e;
+            }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const V v = a[r] - s[r];
+            float* out = rs + r * kChunk + j;
+            if constexpr (sizeof(T) == sizeof(float)) {
+                std::memcpy(out, &v, sizeof(V));
+            } else {
+                for (int l = 0; l < L; ++l) out[l] = static_cast<float>(v[l]);
+            }
+        }
+    }
+}
+
+template <class T>
+PYMI_KDE_INLINE void group_shifted_r2(const T* __restrict panel, index_t d, const T* const* xr,
+                                      const T* __restrict s, float* __restrict rs) {
+    switch (d) {
+#define PYMI_KDE_CASE(D) \
+    case D:              \
+        return group_shifted_r2_fixed<D>(panel, xr, s, rs);
+        PYMI_KDE_CASE(1) PYMI_KDE_CASE(2) PYMI_KDE_CASE(3) PYMI_KDE_CASE(4)
+        PYMI_KDE_CASE(5) PYMI_KDE_CASE(6) PYMI_KDE_CASE(7) PYMI_KDE_CASE(8)
+        PYMI_KDE_CASE(9) PYMI_KDE_CASE(10) PYMI_KDE_CASE(11) PYMI_KDE_CASE(12)
+        PYMI_KDE_CASE(13) PYMI_KDE_CASE(14) PYMI_KDE_CASE(15) PYMI_KDE_CASE(16)
+#undef PYMI_KDE_CASE
+        default:
+            for (index_t r = 0; r < kGroupRows; ++r) chunk_shifted_r2(panel, d, xr[r], s[r], rs + r * kChunk);
+    }
+}
+
 // Lanes of the explicit partial sums: one AVX-512 register or two AVX2
 // registers of float. Keeping lanes apart until the end of a row avoids a
 // horizontal reduction per chunk and bandwidth.
@@ -159,11 +287,16 @@ PYMI_KDE_INLINE float chunk_min(const float* __restrict rs) {
 }
 
 // acc[b][l] += sum_{j = l mod kLanes} 2^(rs[j] * c2[b])  (= exp(rs[j] * c_b)), for every
-// bandwidth b. Each lane sums kChunk / kLanes = 8 terms in float, then goes to double.
+// bandwidth b whose largest term in the chunk, 2^(mu * c2[b]), is at least
+// 2^-skip_log2 times the row's largest term so far, 2^(rowmin * c2[b]). Each lane
+// sums kChunk / kLanes = 8 terms in float, then goes to double.
 PYMI_KDE_INLINE void chunk_exp_sums(const float* __restrict rs, const float* __restrict c2,
-                                    index_t m, double* __restrict acc) {
+                                    index_t m, float mu, float rowmin, float skip_log2,
+                                    double* __restrict acc) {
+    const float gap = mu - rowmin;  // -inf on a row's first chunk: nothing skipped
     for (index_t b = 0; b < m; ++b) {
         const float c = c2[b];
+        if (gap * c < -skip_log2) continue;
         alignas(64) float part[kLanes];
 #pragma omp simd
         for (index_t l = 0; l < kLanes; ++l) part[l] = kde::fast_exp2f(rs[l] * c);
@@ -215,24 +348,76 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
     std::vector<T> shift(static_cast<std::size_t>(nb));
     std::vector<float> rowmin(static_cast<std::size_t>(nb), std::numeric_limits<float>::infinity());
     for (index_t r = 0; r < nb; ++r) shift[r] = static_cast<T>(P.shift[i0 + r]);
-    alignas(64) float rs[kChunk];
+    alignas(64) float rs[kGroupRows * kChunk];
 
-    for (index_t jt = 0; jt < P.ncols; jt += kTileCols) {
+    // Tiles from the block's own one onwards, wrapping around: in kd-tree order
+    // the nearest columns come first, so the row minima (and with them the
+    // skip thresholds) are set early.
+    // bounding box of each row group (the rows are consecutive in kd-tree
+    // order, so it is small), padded like the panel boxes
+    const index_t ngroups = (nb + kGroupRows - 1) / kGroupRows;
+    std::vector<T> gbox(static_cast<std::size_t>(ngroups * 2 * P.db));
+    for (index_t gi = 0; gi < ngroups; ++gi) {
+        T* lo = gbox.data() + gi * 2 * P.db;
+        T* hi = lo + P.db;
+        for (index_t k = 0; k < P.db; ++k) {
+            lo[k] = k < P.d ? std::numeric_limits<T>::infinity() : T(0);
+            hi[k] = k < P.d ? -std::numeric_limits<T>::infinity() : T(0);
+        }
+        for (index_t i = i0 + gi * kGroupRows; i < std::min(i0 + (gi + 1) * kGroupRows, i1); ++i) {
+            for (index_t k = 0; k < P.d; ++k) {
+                lo[k] = std::min(lo[k], P.x[i * P.d + k]);
+                hi[k] = std::max(hi[k], P.x[i * P.d + k]);
+            }
+        }
+    }
+
+    const index_t ntiles = (P.ncols + kTileCols - 1) / kTileCols;
+    const index_t first_tile = i0 / kTileCols;
+    for (index_t t = 0; t < ntiles; ++t) {
+        const index_t jt = ((first_tile + t) % ntiles) * kTileCols;
         const index_t jt1 = std::min(jt + kTileCols, P.ncols);
         for (index_t g = i0; g < i1; g += kGroupRows) {
             const index_t rows = std::min(kGroupRows, i1 - g);
             for (index_t j0 = jt; j0 < jt1; j0 += kChunk) {
+                const T* panel = P.xt + j0 * P.d;
+                // which rows of the group need this panel: skip it for a row when the
+                // box bound makes every term negligible at the widest bandwidth (the
+                // bound is shrunk by a relative 1e-5 against rounding)
+                const T lb = box_gap_r2(gbox.data() + ((g - i0) / kGroupRows) * 2 * P.db,
+                                        P.box + (j0 / kChunk) * 2 * P.db, P.db) *
+                             T(0.99999);
+                bool active[kGroupRows] = {};
+                bool any_active = false;
                 for (index_t r = 0; r < rows; ++r) {
                     const index_t i = g + r;
                     const index_t ri = i - i0;
                     if (rowmin[ri] == kPoisoned) continue;  // row goes to exact_row
-                    double* a = acc.data() + ri * m * kLanes;
-                    const T* panel = P.xt + j0 * P.d;
-                    const T* xi = P.x + i * P.d;
                     const bool diag = i >= j0 && i < j0 + kChunk;
-                    chunk_shifted_r2(panel, P.d, xi, shift[ri], rs);
-                    if (diag) rs[i - j0] = std::numeric_limits<float>::infinity();  // j == i
-                    float mu = chunk_min(rs);
+                    const float lb_rs = static_cast<float>(lb - shift[ri]);
+                    if (!diag && (lb_rs - rowmin[ri]) * P.c2max < -P.skip_log2) continue;
+                    active[r] = true;
+                    any_active = true;
+                }
+                if (!any_active) continue;
+                // distances of the whole group (a short last group repeats its last row)
+                const T* xr[kGroupRows];
+                T sr[kGroupRows];
+                for (index_t r = 0; r < kGroupRows; ++r) {
+                    const index_t i = g + std::min(r, rows - 1);
+                    xr[r] = P.x + i * P.d;
+                    sr[r] = shift[i - i0];
+                }
+                group_shifted_r2(panel, P.d, xr, sr, rs);
+                for (index_t r = 0; r < rows; ++r) {
+                    if (!active[r]) continue;
+                    const index_t i = g + r;
+                    const index_t ri = i - i0;
+                    float* rsr = rs + r * kChunk;
+                    double* a = acc.data() + ri * m * kLanes;
+                    const bool diag = i >= j0 && i < j0 + kChunk;
+                    if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();  // j == i
+                    float mu = chunk_min(rsr);
                     // Invariant for fast_exp2f: every exponent rs * c2 <= kRescaleLog2.
                     for (int tries = 0; mu * P.c2min > kRescaleLog2; ++tries) {
                         if (tries == 3) {  // h so small that rounding keeps it from settling
@@ -249,12 +434,12 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                         }
                         shift[ri] += static_cast<T>(mu);
                         rowmin[ri] -= mu;
-                        chunk_shifted_r2(panel, P.d, xi, shift[ri], rs);
-                        if (diag) rs[i - j0] = std::numeric_limits<float>::infinity();
-                        mu = chunk_min(rs);
+                        chunk_shifted_r2(panel, P.d, P.x + i * P.d, shift[ri], rsr);
+                        if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();
+                        mu = chunk_min(rsr);
                     }
+                    if (mu != kPoisoned) chunk_exp_sums(rsr, P.c2, m, mu, rowmin[ri], P.skip_log2, a);
                     rowmin[ri] = std::min(rowmin[ri], mu);
-                    if (mu != kPoisoned) chunk_exp_sums(rs, P.c2, m, a);
                 }
             }
         }
@@ -295,7 +480,24 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
         c2[b] = std::min(static_cast<float>(c2d), kMinNegC);
     }
     const float c2min = *std::min_element(c2.begin(), c2.end());
-    const Problem<T> P{x, n, d, xt.data(), ncols, m, c.data(), c2.data(), c2min, shift_sq, out};
+    const float c2max = *std::max_element(c2.begin(), c2.end());
+    const float skip_log2 =
+        static_cast<float>(kSkipMarginLog2) + std::ceil(std::log2(static_cast<float>(std::max<index_t>(n, 2))));
+
+    // Everything below runs in kd-tree order (tree.perm()[p] = original row of
+    // tree row p); the results are scattered back at the end.
+    const KDTree<T> tree(x, n, static_cast<int>(d), static_cast<int>(kChunk), nt);
+    const T* xs = tree.points();
+    const index_t* perm = tree.perm();
+    std::vector<double> shift_sorted(static_cast<std::size_t>(n));
+    std::vector<double> out_sorted(static_cast<std::size_t>(m * n));
+    const index_t npanels = ncols / kChunk;
+    const index_t db = d <= kBoxDims ? kBoxDims : d;
+    std::vector<T> box(static_cast<std::size_t>(npanels * 2 * db));
+
+    const Problem<T> P{xs,        n,         d,         xt.data(), ncols,
+                       m,         c.data(),  c2.data(), c2min,     c2max,
+                       skip_log2, box.data(), db,       shift_sorted.data(), out_sorted.data()};
     const index_t nblocks = (n + kBlockRows - 1) / kBlockRows;
 
     ExceptionCollector errors;
@@ -304,7 +506,27 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
 #pragma omp for schedule(static)
         for (index_t j = 0; j < n; ++j) {
             const index_t p = j / kChunk, jj = j % kChunk;
-            for (index_t k = 0; k < d; ++k) xt[(p * d + k) * kChunk + jj] = x[j * d + k];
+            for (index_t k = 0; k < d; ++k) xt[(p * d + k) * kChunk + jj] = xs[j * d + k];
+            shift_sorted[j] = shift_sq[perm[j]];
+        }
+#pragma omp for schedule(static)
+        for (index_t p = 0; p < npanels; ++p) {
+            T* lo = box.data() + p * 2 * db;
+            T* hi = lo + db;
+            const index_t j1 = std::min((p + 1) * kChunk, n);
+            for (index_t k = 0; k < db; ++k) {  // padding dimensions: (-inf, +inf), gap 0
+                T a = -std::numeric_limits<T>::infinity(), z = std::numeric_limits<T>::infinity();
+                if (k < d) {
+                    a = std::numeric_limits<T>::infinity();
+                    z = -a;
+                    for (index_t j = p * kChunk; j < j1; ++j) {
+                        a = std::min(a, xs[j * d + k]);
+                        z = std::max(z, xs[j * d + k]);
+                    }
+                }
+                lo[k] = a;
+                hi[k] = z;
+            }
         }
 #pragma omp for schedule(dynamic, 1)
         for (index_t blk = 0; blk < nblocks; ++blk) {
@@ -312,6 +534,10 @@ void run(const T* x, index_t n, index_t d, const double* h, index_t m, const dou
                 const index_t i0 = blk * kBlockRows;
                 process_block(P, i0, std::min(i0 + kBlockRows, n));
             });
+        }
+#pragma omp for schedule(static)
+        for (index_t j = 0; j < n; ++j) {
+            for (index_t b = 0; b < m; ++b) out[b * n + perm[j]] = out_sorted[b * n + j];
         }
     }
     errors.rethrow();
