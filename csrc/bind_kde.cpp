@@ -123,7 +123,7 @@ void register_kde(py::module_& m) {
 Returns float64[m, n] with L[b, i] = log sum_{j != i} exp(-||x_i - x_j||^2 / (2 h_b^2)),
 computed as a log-sum-exp shifted per row by shift_sq[i] (the squared nearest-neighbour
 distance of x_i). x: float32 or float64 (n, d), n >= 2; bandwidths: (m,) > 0;
-shift_sq: (n,) >= 0; n_jobs <= 0 uses all cores. Exponentials are float32 (~1e-7
+shift_sq: (n,) >= 0; n_jobs <= 0 uses all cores. Exponentials are float32 (~2e-7
 relative), sums are float64. Releases the GIL; O(n d + m n) memory.)doc");
 }
 

@@ -156,7 +156,7 @@ def loo_log_density(
     Notes
     -----
     Exponentials are evaluated in float32 with float64 sums: the relative error
-    of each density is ~1e-7 (float64 input) and a few 1e-6 for float32 input.
+    of each density is ~2e-7 (float64 input) and a few 1e-6 for float32 input.
     """
     x = _points(x)
     n, d = x.shape

@@ -19,7 +19,7 @@
 // exponentials are summed from that buffer. Memory is O(n d + n m).
 //
 // Precision: distances in T (float or double); the shifted distance is rounded
-// to float and the exponentials are float32 (fast_exp2f, ~1e-7 relative);
+// to float and the exponentials are float32 (fast_exp2f_scaled, <= 1.6e-7 relative);
 // within a chunk each of kLanes float lanes sums 8 terms, and the lanes are
 // accumulated per row in double. The shift is added back in double with the
 // exact c_b.
@@ -33,7 +33,7 @@
 // bound of its distances already makes that true for the widest bandwidth.
 // K = kSkipMarginLog2 + ceil(log2 n): the skipped terms of a row add up to
 // less than 2^-kSkipMarginLog2 (2.3e-10) of its sum, far below the float32
-// exponentials' own 1e-7. The largest term of a row is never skipped (a chunk
+// exponentials' own 2e-7. The largest term of a row is never skipped (a chunk
 // that lowers the row minimum is always summed in full), so the bound holds
 // for any shift. At small bandwidths (the ML/LSCV optimum at large n) most of
 // the pairs are skipped; at bandwidths comparable to the data scale none are.
@@ -299,10 +299,10 @@ PYMI_KDE_INLINE void chunk_exp_sums(const float* __restrict rs, const float* __r
         if (gap * c < -skip_log2) continue;
         alignas(64) float part[kLanes];
 #pragma omp simd
-        for (index_t l = 0; l < kLanes; ++l) part[l] = kde::fast_exp2f(rs[l] * c);
+        for (index_t l = 0; l < kLanes; ++l) part[l] = kde::fast_exp2f_scaled(rs[l], c);
         for (index_t j0 = kLanes; j0 < kChunk; j0 += kLanes) {
 #pragma omp simd
-            for (index_t l = 0; l < kLanes; ++l) part[l] += kde::fast_exp2f(rs[j0 + l] * c);
+            for (index_t l = 0; l < kLanes; ++l) part[l] += kde::fast_exp2f_scaled(rs[j0 + l], c);
         }
         double* a = acc + b * kLanes;
 #pragma omp simd
@@ -418,7 +418,7 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                     const bool diag = i >= j0 && i < j0 + kChunk;
                     if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();  // j == i
                     float mu = chunk_min(rsr);
-                    // Invariant for fast_exp2f: every exponent rs * c2 <= kRescaleLog2.
+                    // Invariant for the exponentials: every exponent rs * c2 <= kRescaleLog2.
                     for (int tries = 0; mu * P.c2min > kRescaleLog2; ++tries) {
                         if (tries == 3) {  // h so small that rounding keeps it from settling
                             mu = kPoisoned;

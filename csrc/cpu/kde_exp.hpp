@@ -20,6 +20,7 @@
 // its sum).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -67,6 +68,49 @@ PYMI_KDE_INLINE float fast_exp2f(float u) {
     // Flush with a bit mask rather than `u < kExp2Flush ? 0 : v`, which gcc
     // may turn into a branch that blocks vectorisation.
     vb &= 0u - static_cast<std::uint32_t>(!(u < kExp2Flush));
+    float out;
+    std::memcpy(&out, &vb, sizeof out);
+    return out;
+}
+
+// 2^(r * c), the KDE kernel's exponential: the product is folded into the
+// range reduction (kf = fma(r, c, shifter), f = fma(r, c, -n), so r * c is never
+// rounded on its own), and the polynomial has degree 5 (p(0) = 1 exactly, the
+// rest minimax for the relative error, then nudged in float32 ulps to minimise
+// the error of the float32 FMA evaluation): max relative error 1.6e-7
+// (measured on 4e5 points of [-1/2, 1/2]), against 1e-7 for fast_exp2f. One
+// polynomial step less shortens the dependent FMA chain that bounds the
+// kernel's exponential phase: 10-17 % faster kernel at m = 5 bandwidths.
+// round(r * c) < -124 flushes to exactly 0; domain r * c <= 127.
+PYMI_KDE_INLINE float fast_exp2f_scaled(float r, float c) {
+    constexpr float kShifter = 12582912.0f;
+    constexpr float c5 = 0.001326472731307149f;
+    constexpr float c4 = 0.009671512991189957f;
+    constexpr float c3 = 0.05550733208656311f;
+    constexpr float c2 = 0.24022245407104492f;
+    constexpr float c1 = 0.6931470036506653f;
+    constexpr float c0 = 1.0f;  // exactly: 2^0 = 1;
+#if defined(__FMA__)
+    const float kf = std::fma(r, c, kShifter);
+    const float n = kf - kShifter;
+    const float f = std::fma(r, c, -n);
+#else
+    const float u = r * c;
+    const float kf = u + kShifter;
+    const float n = kf - kShifter;
+    const float f = u - n;
+#endif
+    float p = c5;
+    p = p * f + c4;
+    p = p * f + c3;
+    p = p * f + c2;
+    p = p * f + c1;
+    p = p * f + c0;
+    std::uint32_t kb, vb;
+    std::memcpy(&kb, &kf, sizeof kb);
+    std::memcpy(&vb, &p, sizeof vb);
+    vb += kb << 23;
+    vb &= 0u - static_cast<std::uint32_t>(!(n < kExp2Flush));
     float out;
     std::memcpy(&out, &vb, sizeof out);
     return out;
