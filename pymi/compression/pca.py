@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 
 from .base import Compressor
 
@@ -82,9 +83,15 @@ class PCA(Compressor):
         self.mean_ = flat.mean(axis=0)
         centred = flat - self.mean_
         if d <= n:
-            # eigh of the d x d scatter matrix is cheaper than the SVD of the n x d data
-            evals, evecs = np.linalg.eigh(centred.T @ centred)
-            order = np.argsort(evals)[::-1][:k]
+            # eigh of the d x d scatter matrix is cheaper than the SVD of the n x d
+            # data; only the top k eigenpairs are computed (LAPACK syevr), 2-3x
+            # faster than the full decomposition at d ~ 1000-3000 (IB layers)
+            scatter = centred.T @ centred
+            evals, evecs = scipy.linalg.eigh(
+                scatter, subset_by_index=[d - k, d - 1], driver="evr",
+                overwrite_a=True, check_finite=False,
+            )  # fmt: skip
+            order = np.argsort(evals)[::-1]
             comps = evecs[:, order].T
             # variances from the projections are more accurate than tiny eigenvalues
             var = np.var(centred @ comps.T, axis=0, ddof=1)
