@@ -853,9 +853,9 @@ def _ae_options(task: str, *, quick: bool) -> dict[str, Any]:
 #: (benchmarks/compression/README.md measures the effect of the budget).
 _AE_BUDGET: dict[str, tuple[int, int]] = {
     "gaussian_bump-16": (256, 600),
-    "rectangles-16": (256, 1200),
-    "rectangles-32": (128, 600),
-    "correlated_bump-32": (128, 600),
+    "rectangles-16": (256, 4800),
+    "rectangles-32": (128, 2400),
+    "correlated_bump-32": (128, 2400),
 }
 
 
