@@ -55,6 +55,8 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#include <utility>
+#include <type_traits>
 
 #include "common.hpp"
 #include "cpu/kde_exp.hpp"
@@ -149,7 +151,7 @@ PYMI_KDE_INLINE void chunk_r2_block(const T* __restrict panel, const T* __restri
     }
 }
 
-// d <= 16, known at compile time: the whole distance in registers, in four
+// d <= kMaxFixedDim, known at compile time: the whole distance in registers, in four
 // independent accumulation chains (k mod 4) to keep the FMA latency hidden.
 template <int D, class T>
 PYMI_KDE_INLINE void chunk_shifted_r2_fixed(const T* __restrict panel, const T* __restrict xi,
@@ -166,22 +168,27 @@ PYMI_KDE_INLINE void chunk_shifted_r2_fixed(const T* __restrict panel, const T* 
     }
 }
 
+// Calls f(std::integral_constant<int, D>{}) with D == d when 1 <= d <= kMaxFixedDim
+// (so the kernel is compiled with the dimension known) and returns true; returns
+// false, calling nothing, for larger d.
+constexpr int kMaxFixedDim = 16;
+
+template <class F, int... Ds>
+PYMI_KDE_INLINE bool with_fixed_dim_impl(index_t d, F&& f, std::integer_sequence<int, Ds...>) {
+    return ((d == Ds + 1 ? (f(std::integral_constant<int, Ds + 1>{}), true) : false) || ...);
+}
+
+template <class F>
+PYMI_KDE_INLINE bool with_fixed_dim(index_t d, F&& f) {
+    return with_fixed_dim_impl(d, std::forward<F>(f), std::make_integer_sequence<int, kMaxFixedDim>{});
+}
+
 // rs[j] = ||x_i - x_{j0+j}||^2 - s for the kChunk columns of one panel.
 template <class T>
 PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
                                       const T* __restrict xi, T s, float* __restrict rs) {
-    switch (d) {
-#define PYMI_KDE_CASE(D) \
-    case D:              \
-        return chunk_shifted_r2_fixed<D>(panel, xi, s, rs);
-        PYMI_KDE_CASE(1) PYMI_KDE_CASE(2) PYMI_KDE_CASE(3) PYMI_KDE_CASE(4)
-        PYMI_KDE_CASE(5) PYMI_KDE_CASE(6) PYMI_KDE_CASE(7) PYMI_KDE_CASE(8)
-        PYMI_KDE_CASE(9) PYMI_KDE_CASE(10) PYMI_KDE_CASE(11) PYMI_KDE_CASE(12)
-        PYMI_KDE_CASE(13) PYMI_KDE_CASE(14) PYMI_KDE_CASE(15) PYMI_KDE_CASE(16)
-#undef PYMI_KDE_CASE
-        default:
-            break;
-    }
+    if (with_fixed_dim(d, [&](auto D) { chunk_shifted_r2_fixed<decltype(D)::value>(panel, xi, s, rs); }))
+        return;
     // d > 16: blocks of 16 / 4 / 1 dimensions through an L1 accumulator
     alignas(64) T acc[kChunk];
     chunk_r2_block<16, true>(panel, xi, acc);
@@ -200,7 +207,7 @@ PYMI_KDE_INLINE void chunk_shifted_r2(const T* __restrict panel, index_t d,
 // is broadcast from memory (a load-port operation), which leaves the loop bound by
 // the FP pipes (one subtract and one FMA per pair-coordinate) instead of by
 // loads,
-// rs[r * kChunk + j] = ||x_r - x_{j0+j}||^2 - s[r]. d <= 16 (compile time).
+// rs[r * kChunk + j] = ||x_r - x_{j0+j}||^2 - s[r]. d <= kMaxFixedDim (compile time).
 template <class T>
 struct Vec32 {
     typedef T type __attribute__((vector_size(32)));
@@ -258,18 +265,9 @@ PYMI_KDE_INLINE void group_shifted_r2_fixed(const T* __restrict panel, const T* 
 template <class T>
 PYMI_KDE_INLINE void group_shifted_r2(const T* __restrict panel, index_t d, const T* const* xr,
                                       const T* __restrict s, float* __restrict rs) {
-    switch (d) {
-#define PYMI_KDE_CASE(D) \
-    case D:              \
-        return group_shifted_r2_fixed<D>(panel, xr, s, rs);
-        PYMI_KDE_CASE(1) PYMI_KDE_CASE(2) PYMI_KDE_CASE(3) PYMI_KDE_CASE(4)
-        PYMI_KDE_CASE(5) PYMI_KDE_CASE(6) PYMI_KDE_CASE(7) PYMI_KDE_CASE(8)
-        PYMI_KDE_CASE(9) PYMI_KDE_CASE(10) PYMI_KDE_CASE(11) PYMI_KDE_CASE(12)
-        PYMI_KDE_CASE(13) PYMI_KDE_CASE(14) PYMI_KDE_CASE(15) PYMI_KDE_CASE(16)
-#undef PYMI_KDE_CASE
-        default:
-            for (index_t r = 0; r < kGroupRows; ++r) chunk_shifted_r2(panel, d, xr[r], s[r], rs + r * kChunk);
-    }
+    if (with_fixed_dim(d, [&](auto D) { group_shifted_r2_fixed<decltype(D)::value>(panel, xr, s, rs); }))
+        return;
+    for (index_t r = 0; r < kGroupRows; ++r) chunk_shifted_r2(panel, d, xr[r], s[r], rs + r * kChunk);
 }
 
 // Lanes of the explicit partial sums: one AVX-512 register or two AVX2
