@@ -38,6 +38,24 @@ constexpr float kLog2e = 1.44269504088896341f;
 #define PYMI_KDE_INLINE inline
 #endif
 
+// p * 2^n, with kf = n + shifter the float whose low mantissa bits hold n;
+// 0 when `flush_if_below` < kExp2Flush. The bits of kf are 0x4B400000 + n for
+// |n| < 2^22, and (0x4B400000 << 23) vanishes mod 2^32, so (bits(kf) << 23) =
+// n << 23: adding it to the bits of p in [2^-1/2, 2^1/2] multiplies p by 2^n
+// exactly (an integer add, no float multiply; the result stays normal for
+// -124 <= n <= 127). The flush is a bit mask rather than `x < kExp2Flush ? 0 :
+// v`, which gcc may turn into a branch that blocks vectorisation.
+PYMI_KDE_INLINE float scale_by_exp2(float p, float kf, float flush_if_below) {
+    std::uint32_t kb, vb;
+    std::memcpy(&kb, &kf, sizeof kb);
+    std::memcpy(&vb, &p, sizeof vb);
+    vb += kb << 23;
+    vb &= 0u - static_cast<std::uint32_t>(!(flush_if_below < kExp2Flush));
+    float out;
+    std::memcpy(&out, &vb, sizeof out);
+    return out;
+}
+
 PYMI_KDE_INLINE float fast_exp2f(float u) {
     constexpr float kShifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
     constexpr float c6 = 1.53533605e-04f;
@@ -57,20 +75,7 @@ PYMI_KDE_INLINE float fast_exp2f(float u) {
     p = p * f + c2;
     p = p * f + c1;
     p = p * f + 1.0f;
-    // The bits of kf are 0x4B400000 + n for |n| < 2^22, and (0x4B400000 << 23)
-    // vanishes mod 2^32, so (bits(kf) << 23) = n << 23: adding it to the bits
-    // of p in [2^-1/2, 2^1/2] multiplies p by 2^n exactly (an integer add, no
-    // float multiply; the result stays normal for -124 <= n <= 127).
-    std::uint32_t kb, vb;
-    std::memcpy(&kb, &kf, sizeof kb);
-    std::memcpy(&vb, &p, sizeof vb);
-    vb += kb << 23;
-    // Flush with a bit mask rather than `u < kExp2Flush ? 0 : v`, which gcc
-    // may turn into a branch that blocks vectorisation.
-    vb &= 0u - static_cast<std::uint32_t>(!(u < kExp2Flush));
-    float out;
-    std::memcpy(&out, &vb, sizeof out);
-    return out;
+    return scale_by_exp2(p, kf, u);
 }
 
 // 2^(r * c), the KDE kernel's exponential: the product is folded into the
@@ -106,14 +111,7 @@ PYMI_KDE_INLINE float fast_exp2f_scaled(float r, float c) {
     p = p * f + c2;
     p = p * f + c1;
     p = p * f + c0;
-    std::uint32_t kb, vb;
-    std::memcpy(&kb, &kf, sizeof kb);
-    std::memcpy(&vb, &p, sizeof vb);
-    vb += kb << 23;
-    vb &= 0u - static_cast<std::uint32_t>(!(n < kExp2Flush));
-    float out;
-    std::memcpy(&out, &vb, sizeof out);
-    return out;
+    return scale_by_exp2(p, kf, n);
 }
 
 // e^t; t <= 88, t < -85.95 flushes to 0.
