@@ -550,6 +550,8 @@ def _plot(out: Path, task: str, config: dict[str, Any], rows: list[dict[str, Any
     from matplotlib import rcParams
     from matplotlib.figure import Figure
 
+    from .report import finish_estimate_axes
+
     tspec = config["tasks"][task]
     names = tspec.get("estimators") or list(config["estimators"])
     ests = [e for e in config["estimators"] if e in names]
@@ -591,14 +593,7 @@ def _plot(out: Path, task: str, config: dict[str, Any], rows: list[dict[str, Any
         + f", N = {n}, seeds {config['seeds']}\n{comp_text}",
         fontsize=9,
     )
-    ax.set_ylabel("estimated MI (nats)")
-    axe.set_yscale("symlog", linthresh=0.3, linscale=1.0)
-    axe.set_ylabel("estimate - true (nats)\nsymlog, linear within ±0.3")
-    axe.set_xlabel("true MI (nats)")
-    ax.grid(alpha=0.3)
-    axe.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    finish_estimate_axes(fig, ax, axe, linthresh=0.3, linscale=1.0, legend_fontsize=8)
     path = out / f"{task}.png"
     fig.savefig(path, dpi=110)
     return path

@@ -179,6 +179,22 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
     return "\n".join(lines) + "\n"
 
 
+def finish_estimate_axes(
+    fig: Any, ax: Any, axe: Any, *, linthresh: float, linscale: float, legend_fontsize: int
+) -> None:
+    """Labels, grids and legend of an "estimate vs true MI" figure: ``ax`` the
+    estimates, ``axe`` the errors below it on a symlog scale (linear within
+    +-``linthresh`` nats)."""
+    ax.set_ylabel("estimated MI (nats)")
+    axe.set_yscale("symlog", linthresh=linthresh, linscale=linscale)
+    axe.set_ylabel(f"estimate - true (nats)\nsymlog, linear within ±{linthresh:g}")
+    axe.set_xlabel("true MI (nats)")
+    ax.grid(alpha=0.3)
+    axe.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=legend_fontsize)
+    fig.tight_layout()
+
+
 def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None) -> Path:
     """Figure of estimated vs true MI (nats) for one task of a run folder.
 
@@ -257,15 +273,8 @@ def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None)
         + (", band = min-max" if seeds > 1 else ""),
         fontsize=10,
     )
-    ax.set_ylabel("estimated MI (nats)")
     # symlog: linear within +-0.1 nats (small errors stay visible next to saturating ones)
-    axe.set_yscale("symlog", linthresh=0.1, linscale=1.5)
-    axe.set_ylabel("estimate - true (nats)\nsymlog, linear within ±0.1")
-    axe.set_xlabel("true MI (nats)")
-    ax.grid(alpha=0.3)
-    axe.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
-    fig.tight_layout()
+    finish_estimate_axes(fig, ax, axe, linthresh=0.1, linscale=1.5, legend_fontsize=9)
     target = Path(path) if path is not None else out / f"{task}.png"
     fig.savefig(target, dpi=110)
     return target
