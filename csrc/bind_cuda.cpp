@@ -83,6 +83,17 @@ cuda::Metric to_cuda_metric(const std::string& name) {
                                                    : cuda::Metric::Chebyshev;
 }
 
+// Points must be finite, as for the CPU kernels (same message).
+template <class T>
+void check_finite_points(const T* x, py::ssize_t n, int d, const char* name) {
+    const std::size_t total = static_cast<std::size_t>(n) * static_cast<std::size_t>(d);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < total; ++i) bad += !std::isfinite(x[i]);
+    if (bad)
+        throw std::invalid_argument(std::string(name) + " contains " + std::to_string(bad) +
+                                    " NaN or infinite values; remove or impute them first");
+}
+
 // Radii must be >= 0 and not NaN (+inf is allowed: every finite distance counts).
 template <class T>
 void check_radius(const T* r, py::ssize_t n) {
@@ -111,6 +122,7 @@ py::tuple knn_impl(const py::array& x_in, int k, const std::string& metric, int 
     auto run = [&](auto tag) -> py::tuple {
         using T = decltype(tag);
         carray<T> x = carray<T>::ensure(x_in);
+        check_finite_points(x.data(), n, static_cast<int>(d), "x");
         py::array_t<T> dist({n, static_cast<py::ssize_t>(k)});
         py::array_t<std::int64_t> idx({n, static_cast<py::ssize_t>(k)});
         const T* xp = x.data();
@@ -137,6 +149,7 @@ py::array count_within_impl(const py::array& x_in, const py::array& r_in, const 
         using T = decltype(tag);
         carray<T> x = carray<T>::ensure(x_in);
         carray<T> r = carray<T>::ensure(r_in);
+        check_finite_points(x.data(), n, static_cast<int>(d), "x");
         check_radius(r.data(), n);
         py::array_t<std::int64_t> counts(n);
         const T* xp = x.data();
@@ -170,6 +183,8 @@ py::tuple count_within_pair_impl(const py::array& x_in, const py::array& y_in,
         carray<T> x = carray<T>::ensure(x_in);
         carray<T> y = carray<T>::ensure(y_in);
         carray<T> r = carray<T>::ensure(r_in);
+        check_finite_points(x.data(), n, static_cast<int>(dx), "x");
+        check_finite_points(y.data(), n, static_cast<int>(dy), "y");
         check_radius(r.data(), n);
         py::array_t<std::int64_t> cx(n), cy(n);
         const T* xp = x.data();
@@ -214,6 +229,7 @@ py::array kde_impl(const py::array& x_in, const py::array& bw_in, const py::arra
     auto run = [&](auto tag) {
         using T = decltype(tag);
         carray<T> x = carray<T>::ensure(x_in);
+        check_finite_points(x.data(), n, static_cast<int>(d), "x");
         const T* xp = x.data();
         py::gil_scoped_release nogil;
         cuda::kde_log_kernel_sums<T>(xp, n, static_cast<int>(d), bp, static_cast<int>(m), sp, device,

@@ -21,8 +21,12 @@ nearest-neighbour distance. The CPU kernel moves a too-large shift down
 online (exact, and as fast), so by default this module passes a free upper
 bound, the squared distance to the next row (:func:`upper_bound_shift`):
 no kNN search, which for d >= ~8 would cost more than the kernel itself.
-A backend that needs the exact nearest-neighbour shift (a GPU kernel without
-the online update) gets :func:`nn_squared_distances` instead.
+The CUDA kernel has no online update: it gets :func:`nn_squared_distances`
+(computed once per call, or once per bandwidth search), and any row whose
+result is inconsistent with that shift (non-finite, or outside
+[c s_i, c s_i + log(n - 1)], which happens when 1/(2 h^2) is so large that a
+one-ulp difference between the shift and the kernel's own distance matters) is
+recomputed exactly in float64 (:func:`_repair_rows`), as the CPU kernel does.
 """
 
 from __future__ import annotations
@@ -112,13 +116,62 @@ def _log_kernel_sums(
         # the squared nearest-neighbour distance (no online lowering).
         if shift_sq is None:
             shift_sq = nn_squared_distances(x, n_jobs=n_jobs, backend="cuda")
-        return _core.cuda_kde_log_kernel_sums(x, bandwidths, np.asarray(shift_sq, dtype=np.float64))
+        shift_sq = np.asarray(shift_sq, dtype=np.float64)
+        out = _core.cuda_kde_log_kernel_sums(x, bandwidths, shift_sq)
+        return _repair_rows(x, bandwidths, shift_sq, out)
     if device != "cpu":
         msg = f"device must be 'cpu' or 'cuda' here; got {device!r}"
         raise ValueError(msg)
     if shift_sq is None:
         shift_sq = upper_bound_shift(x)
     return _core.kde_log_kernel_sums(x, bandwidths, np.asarray(shift_sq, dtype=np.float64), n_jobs)
+
+
+def _exact_log_kernel_sums(
+    x: NDArray[np.floating], bandwidths: NDArray[np.float64], rows: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """``L[b, i]`` of the kernel contract for the given rows, in float64 by direct
+    differences, each row shifted by its own minimum (memory: ~2^24 values per chunk)."""
+    x64 = np.asarray(x, dtype=np.float64)
+    n = x64.shape[0]
+    c = -0.5 / np.square(bandwidths)
+    out = np.empty((len(bandwidths), len(rows)))
+    step = max(1, (1 << 24) // max(n, 1))
+    for a in range(0, len(rows), step):
+        idx = rows[a : a + step]
+        diff = x64[idx, None, :] - x64[None, :, :]
+        r2 = np.einsum("ijk,ijk->ij", diff, diff)
+        r2[np.arange(len(idx)), idx] = np.inf  # j == i
+        mn = r2.min(axis=1, keepdims=True)
+        for b, cb in enumerate(c):
+            out[b, a : a + len(idx)] = np.log(np.exp((r2 - mn) * cb).sum(axis=1)) + cb * mn[:, 0]
+    return out
+
+
+def _repair_rows(
+    x: NDArray[np.floating],
+    bandwidths: NDArray[np.float64],
+    shift_sq: NDArray[np.float64],
+    log_sums: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Recompute exactly every row of ``log_sums`` that contradicts its shift.
+
+    With ``shift_sq`` the squared nearest-neighbour distance, ``L[b, i]`` lies in
+    ``[c_b s_i, c_b s_i + log(n - 1)]`` (the nearest term is exp(c_b s_i), every
+    other term is at most that); a row outside it by more than 1e-4 (relative
+    once |c_b s_i| > 1), or not finite, was damaged by float32 range or rounding
+    (tiny bandwidths) and is recomputed by :func:`_exact_log_kernel_sums`.
+    Returns ``log_sums`` (modified in place).
+    """
+    n = x.shape[0]
+    base = (-0.5 / np.square(bandwidths))[:, None] * shift_sq[None, :]
+    tol = 1e-4 * np.maximum(1.0, np.abs(base))
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(log_sums) | (log_sums < base - tol) | (log_sums > base + math.log(n - 1) + tol)
+    rows = np.flatnonzero(bad.any(axis=0))
+    if rows.size:
+        log_sums[:, rows] = _exact_log_kernel_sums(x, bandwidths, rows)
+    return log_sums
 
 
 def loo_log_density(
@@ -142,9 +195,11 @@ def loo_log_density(
     device : {"cpu", "cuda"}, default "cpu"
         Where the kernel sums run (``"cuda"`` needs pymi built with CUDA and a GPU).
     shift_sq : array_like of shape (n,), optional
-        Per-point log-sum-exp shift: squared nearest-neighbour distances or
-        any upper bound (default :func:`upper_bound_shift`). Numerics only:
-        the result does not depend on it.
+        Per-point log-sum-exp shift. CPU: squared nearest-neighbour distances
+        or any upper bound (default :func:`upper_bound_shift`). CUDA: must be
+        the squared nearest-neighbour distances (default: computed with
+        :func:`nn_squared_distances`). Numerics only: the result does not
+        depend on it.
 
     Returns
     -------
@@ -357,7 +412,11 @@ def select_bandwidth(
     x = _points(x)
     n, d = x.shape
     if shift_sq is None:
-        shift_sq = upper_bound_shift(x)
+        # once for every pass: the CUDA kernel needs the nearest-neighbour shift
+        if device == "cuda":
+            shift_sq = nn_squared_distances(x, n_jobs=n_jobs, backend="cuda")
+        else:
+            shift_sq = upper_bound_shift(x)
     shift_sq = np.asarray(shift_sq, dtype=np.float64)
     sigma = np.std(x, axis=0, ddof=1, dtype=np.float64)
     if not np.all(sigma > 0.0):

@@ -524,3 +524,96 @@ def test_select_bandwidth_rejects_non_finite_objective(monkeypatch):
     )
     with pytest.raises(ValueError, match=r"the ml objective is not finite at any bandwidth in \["):
         _kde.select_bandwidth(x)
+
+
+# ---------------------------------------------------------------------------
+# the CUDA path's policy, checked on the CPU (the kernel itself is faked)
+
+
+def test_exact_log_kernel_sums_matches_reference():
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((120, 3)).astype(np.float32)
+    h = np.array([1e-4, 0.3, 5.0])
+    rows = np.array([0, 7, 119, 7])
+    got = _kde._exact_log_kernel_sums(x, h, rows)
+    np.testing.assert_allclose(got, ref.log_kernel_sums(x, h)[:, rows], rtol=1e-12, atol=1e-12)
+
+
+def test_repair_rows_recomputes_exactly_the_inconsistent_rows():
+    """A row whose L contradicts its nearest-neighbour shift (non-finite, below
+    c s_i, above c s_i + log(n - 1)) is recomputed; every other row is kept."""
+    rng = np.random.default_rng(22)
+    n = 200
+    x = rng.standard_normal((n, 2))
+    h = np.array([1e-3, 0.3, 3.0])
+    s = ref.nn_squared_distance(x)
+    good = ref.log_kernel_sums(x, h)
+    base = (-0.5 / h**2)[:, None] * s[None, :]
+    damaged = good + 1e-9  # within tolerance: must be kept as is
+    damaged[0, 5] = np.inf
+    damaged[1, 7] = base[1, 7] - 0.5
+    damaged[2, 9] = base[2, 9] + np.log(n - 1) + 0.5
+    damaged[:, 11] = np.nan
+    kept = damaged.copy()
+    out = _kde._repair_rows(x, h, s, damaged)
+    fixed = [5, 7, 9, 11]
+    np.testing.assert_allclose(out[:, fixed], good[:, fixed], rtol=1e-12)
+    others = np.setdiff1d(np.arange(n), fixed)
+    np.testing.assert_array_equal(out[:, others], kept[:, others])
+
+
+def test_select_bandwidth_gives_the_cuda_kernel_the_nearest_neighbour_shift(monkeypatch):
+    """The CUDA kernel has no online shift update: select_bandwidth must pass it
+    the squared nearest-neighbour distances (computed once), never the CPU's
+    default upper bound."""
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal((400, 3))
+    nn = ref.nn_squared_distance(x)
+    calls = {"nn": 0, "kernel": 0}
+
+    def fake_nn(points, *, n_jobs=-1, backend="auto"):
+        assert backend == "cuda"
+        calls["nn"] += 1
+        return nn
+
+    def fake_kernel(points, bandwidths, shift_sq):
+        np.testing.assert_array_equal(shift_sq, nn)
+        calls["kernel"] += 1
+        return _core.kde_log_kernel_sums(points, bandwidths, shift_sq, 0)
+
+    monkeypatch.setattr(_kde, "nn_squared_distances", fake_nn)
+    monkeypatch.setattr(_kde._core, "cuda_kde_log_kernel_sums", fake_kernel)
+    got = _kde.select_bandwidth(x, "ml", device="cuda")
+    want = _kde.select_bandwidth(x, "ml", device="cpu")
+    assert calls["nn"] == 1 and calls["kernel"] == got.passes
+    # same optimum up to the search's resolution (rtol = 1e-2 in h); the shifts
+    # differ, so the float32 exponentials differ in their last bits
+    assert abs(np.log(got.bandwidth / want.bandwidth)) <= 1e-2
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cuda_kde_many_bandwidths_take_several_passes(dtype):
+    """14 bandwidths (the LSCV search's pass) exceed one kernel launch's bands."""
+    rng = np.random.default_rng(24)
+    n, d = 500, 3
+    x = rng.standard_normal((n, d)).astype(dtype)
+    h = np.geomspace(0.01, 10.0, 14)
+    got = _core.cuda_kde_log_kernel_sums(x, h, ref.nn_squared_distance(x))
+    expected = ref.log_kernel_sums(x, h)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cuda_kde_tiny_bandwidths_through_the_python_policy(dtype):
+    """At h far below the nearest-neighbour distance a one-ulp difference between
+    the shift and the kernel's own distance matters; the rows that come out
+    inconsistent are recomputed exactly (pymi._kde._repair_rows)."""
+    rng = np.random.default_rng(25)
+    n, d = 300, 2
+    x = rng.standard_normal((n, d)).astype(dtype)
+    h = np.array([1e-9, 1e-6, 1e-3, 0.5])
+    got = _kde._log_kernel_sums(x, h, None, -1, "cuda")
+    expected = ref.log_kernel_sums(x, h)
+    assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))

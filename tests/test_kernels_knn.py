@@ -542,3 +542,46 @@ def test_algorithm_choice():
     assert _neighbors.choose_count_algorithm(100_000, 16, "chebyshev") == "brute"
     with pytest.raises(ValueError, match="metric must be one of"):
         _neighbors.choose_knn_algorithm(10, 2, 1, "l1")
+
+
+# ---------------------------------------------------------------------------
+# CUDA launch paths that small inputs never reach (skipped without a GPU)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [60, 120])
+def test_cuda_knn_large_k_lists(dtype, k, rng):
+    """k = 60: the top-k lists need the opt-in shared memory above 48 KiB;
+    k = 120: they live in global memory. Both must match the reference."""
+    x = rng.standard_normal((700, 6)).astype(dtype)
+    for metric in METRICS:
+        dist, idx = knn(x, k, metric=metric, backend="cuda")
+        assert_knn_matches(x, dist, idx, k, metric, rtol_for(dtype, "cuda"))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cuda_counts_split_reference_range(dtype, rng):
+    """n = 3000: the reference points are split over several blocks per query
+    block (blockIdx.y) and the partial counts merged; counts must equal the
+    CPU kd-tree's exactly (Chebyshev: no rounding in the distances)."""
+    x = rng.standard_normal((3000, 3)).astype(dtype)
+    y = rng.standard_normal((3000, 2)).astype(dtype)
+    r = np.abs(rng.standard_normal(3000)).astype(dtype) * dtype(0.3)
+    want = count_within(x, r, metric="chebyshev", backend="kdtree")
+    np.testing.assert_array_equal(count_within(x, r, metric="chebyshev", backend="cuda"), want)
+    wx, wy = count_within_pair(x, y, r, metric="chebyshev", backend="kdtree")
+    gx, gy = count_within_pair(x, y, r, metric="chebyshev", backend="cuda")
+    np.testing.assert_array_equal(gx, wx)
+    np.testing.assert_array_equal(gy, wy)
+
+
+@pytest.mark.cuda
+def test_cuda_rejects_non_finite_points():
+    x = np.zeros((10, 2))
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        _core.cuda_knn(x, 2, "euclidean")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        _core.cuda_count_within(x, np.ones(10), "chebyshev")

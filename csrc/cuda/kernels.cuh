@@ -47,6 +47,7 @@ struct Num;
 
 template <>
 struct Num<float> {
+    static PYMI_HD float min_normal() { return 1.17549435e-38f; }
     static PYMI_HD float inf() {
 #ifdef __CUDA_ARCH__
         return __int_as_float(0x7f800000);
@@ -75,7 +76,7 @@ struct Num<float> {
         return std::fmax(a, b);
 #endif
     }
-    // Correctly rounded (the build uses --use_fast_math, whose sqrtf is not).
+    // Correctly rounded whatever the build flags (under --use_fast_math sqrtf is not).
     static PYMI_HD float sqrt_rn(float a) {
 #ifdef __CUDA_ARCH__
         return __fsqrt_rn(a);
@@ -87,6 +88,7 @@ struct Num<float> {
 
 template <>
 struct Num<double> {
+    static PYMI_HD double min_normal() { return 2.2250738585072014e-308; }
     static PYMI_HD double inf() {
 #ifdef __CUDA_ARCH__
         return __longlong_as_double(0x7ff0000000000000LL);
@@ -381,8 +383,8 @@ struct KdeBands {
 };
 
 // partial[(y * count + b) * n + i] = sum_{j in split y, j != i} exp((s_i - |x_i - x_j|^2) / (2 h_b^2)).
-// Per pair and band: one FMA for the exponent (in T), one float32 MUFU.EX2 and
-// one float32 add; per tile and band the float partial is flushed into a
+// Per pair and band: a subtraction and a product for the exponent (in T), one
+// float32 MUFU.EX2 and one float32 add; per tile and band the float partial is flushed into a
 // float64 row sum.
 template <class T, int DC>
 __global__ void __launch_bounds__(kThreads)
@@ -394,13 +396,20 @@ __global__ void __launch_bounds__(kThreads)
     const double s = active ? shift_sq[i] : 0.0;
     const Range range = split_range(n, tiles_per_split);
 
-    // exponent (base 2) of pair (i, j) for band b: acc_ij * a[b] + c[b]
-    T a[kMaxBands], c[kMaxBands];
+    // exponent (base 2) of pair (i, j) for band b: (s_i - acc_ij) * g[b]. The
+    // difference is formed first (exact when the two are close, Sterbenz), so
+    // the largest term is exactly 2^0 when s_i is the nearest distance as the
+    // tiles compute it, however large g is; a product-then-sum form would carry
+    // an error of ~1e-7 * s_i * g, i.e. garbage at tiny bandwidths. g >= the
+    // smallest normal float keeps +inf distances (padding, j == i) at
+    // -inf * g = -inf, i.e. 0, when 1 / (2 h^2) underflows.
+    const T sT = static_cast<T>(s);
+    T g[kMaxBands];
     double sum[kMaxBands];
 #pragma unroll
     for (int b = 0; b < kMaxBands; ++b) {
-        a[b] = static_cast<T>(-bands.gain[b]);
-        c[b] = static_cast<T>(s * bands.gain[b]);
+        g[b] = static_cast<T>(bands.gain[b]);
+        if (!(g[b] >= Num<T>::min_normal())) g[b] = Num<T>::min_normal();
         sum[b] = 0.0;
     }
 
@@ -413,8 +422,8 @@ __global__ void __launch_bounds__(kThreads)
                 float p0 = 0.0f, p1 = 0.0f;  // two chains for ILP
 #pragma unroll
                 for (int jj = 0; jj < kTile; jj += 2) {
-                    p0 += fast_exp2(static_cast<float>(Num<T>::fma(acc[jj], a[b], c[b])));
-                    p1 += fast_exp2(static_cast<float>(Num<T>::fma(acc[jj + 1], a[b], c[b])));
+                    p0 += fast_exp2(static_cast<float>((sT - acc[jj]) * g[b]));
+                    p1 += fast_exp2(static_cast<float>((sT - acc[jj + 1]) * g[b]));
                 }
                 sum[b] += static_cast<double>(p0) + static_cast<double>(p1);
             }
