@@ -65,7 +65,9 @@ def resolve_device(device: str) -> Literal["cpu", "cuda"]:
         else:
             msg = (
                 "device='cuda' was requested but no CUDA device is visible (check the NVIDIA "
-                "driver and CUDA_VISIBLE_DEVICES), or pass device='cpu' (or 'auto')"
+                "driver and CUDA_VISIBLE_DEVICES; pymi's kernels are built with the CUDA 13 "
+                "runtime, which needs driver 580 or newer: `nvidia-smi` shows the version), "
+                "or pass device='cpu' (or 'auto')"
             )
         raise ValueError(msg)
     return "cuda"
