@@ -305,3 +305,36 @@ def test_too_few_images_is_a_clear_error(idx_root, tmp_path):
     cfg = _config(idx_root, tmp_path / "big", n_train=250, n_eval=100)
     with pytest.raises(ValueError, match=r"n_eval=100 \+ n_train=250 exceed the 300 images"):
         run(cfg, plots=False, verbose=False)
+
+
+def test_label_estimator_is_used_for_i_l_y_only():
+    """label_estimator='ksg' replaces the estimator of I(L;Y) (Ross 2014, k as
+    configured) and leaves I(X;L) as it was."""
+    import pymi
+    from pymi.ib.experiment import estimate_layers
+
+    rng = np.random.default_rng(3)
+    n = 600
+    labels = rng.integers(0, 3, n)
+    outputs = [rng.standard_normal((n, 6)) + labels[:, None], rng.standard_normal((n, 5))]
+    x_codes = rng.standard_normal((n, 4))
+    cfg_kw = dict(device="cpu", layer_dim=2, n_jobs=1)
+    base, _, _ = estimate_layers(outputs, x_codes, labels, IBConfig(**cfg_kw), epoch=1)
+    ksg, _, _ = estimate_layers(
+        outputs, x_codes, labels, IBConfig(label_estimator="ksg", **cfg_kw), epoch=1
+    )
+    by = lambda rows: {(r["layer"], r["quantity"]): r["value"] for r in rows}  # noqa: E731
+    b, s = by(base), by(ksg)
+    for layer in ("L1", "L2"):
+        assert s[(layer, "I(X;L)")] == b[(layer, "I(X;L)")]
+        assert s[(layer, "I(L;Y)")] != b[(layer, "I(L;Y)")]
+    # the same number as Ross's estimator called directly on the same codes
+    from pymi.compression import PCA
+
+    codes = PCA(2).fit_transform(outputs[0])
+    direct = pymi.mutual_information(codes, labels, method="ksg", k=5, discrete_y=True)
+    assert s[("L1", "I(L;Y)")] == pytest.approx(direct.value, abs=0.05)
+    # L1 carries the labels, L2 is independent noise
+    assert s[("L1", "I(L;Y)")] > 0.5 > abs(s[("L2", "I(L;Y)")])
+    with pytest.raises(TypeError, match="label_estimator must be a method name"):
+        IBConfig(label_estimator=3)

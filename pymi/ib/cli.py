@@ -35,6 +35,12 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("--dropout", "dropout", float, "dropout on the conv inputs, training only (default 0.1)"),
     ("--estimator", "estimator", str, "MI estimator: kl (default), wkl, ksg, kde, gaussian"),
     ("--k", "k", int, "neighbour order of kNN estimators (default 5)"),
+    (
+        "--label-estimator",
+        "label_estimator",
+        str,
+        "estimator of I(L;Y) alone (default: --estimator); ksg: Ross 2014, bounded by H(Y)",
+    ),
     ("--layer-compressor", "layer_compressor", str, "pca (default, refit every epoch) or mlp_ae"),
     ("--layer-dim", "layer_dim", int, "code size of each layer (default 4)"),
     (

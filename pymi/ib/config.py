@@ -67,6 +67,12 @@ class IBConfig:
         Neighbour order for kNN estimators (ignored by the others).
     estimator_options : dict
         Extra keyword arguments for the estimator.
+    label_estimator : str, optional
+        Estimator of I(L; Y) alone (default: ``estimator``). ``"ksg"`` is the
+        estimator of Ross (2014) for discrete labels, which cannot exceed its own
+        digamma estimate of H(Y) and needs no class-conditional entropies (less
+        biased with few samples per class); ``k`` applies to it too,
+        ``estimator_options`` do not.
     layer_compressor : {"pca", "mlp_ae"}
         How each layer output L is compressed to L~: PCA refit every epoch on the
         evaluation outputs (the paper), or an MLP autoencoder, also refit every epoch.
@@ -112,6 +118,7 @@ class IBConfig:
     estimator: str = "kl"
     k: int | None = 5
     estimator_options: dict[str, Any] = field(default_factory=dict)
+    label_estimator: str | None = None
     layer_compressor: str = "pca"
     layer_dim: int = 4
     layer_ae_epochs: int = 30
@@ -167,6 +174,12 @@ class IBConfig:
             raise ValueError(msg)
         if not isinstance(self.estimator, str):
             msg = f"estimator must be a method name such as 'kl'; got {self.estimator!r}"
+            raise TypeError(msg)
+        if self.label_estimator is not None and not isinstance(self.label_estimator, str):
+            msg = (
+                f"label_estimator must be a method name such as 'ksg' (or None: the same as "
+                f"estimator); got {self.label_estimator!r}"
+            )
             raise TypeError(msg)
         if not isinstance(self.estimator_options, dict):
             msg = f"estimator_options must be a dict of keyword arguments; got {self.estimator_options!r}"

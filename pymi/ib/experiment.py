@@ -10,7 +10,8 @@ Analysis of Deep Neural Networks via Lossy Compression" (ICLR 2024), section 6
 * L~ = 4-D compression of the layer output on the fixed evaluation set (PCA refit
   every epoch, as in the paper, or an MLP autoencoder);
 * I(X; L) = I(X~; L~) with the chosen estimator (default Kozachenko--Leonenko, k=5);
-* I(L; Y) = h(L~) - sum_y p(y) h(L~ | Y=y) with the labels (``discrete_y=True``).
+* I(L; Y) = h(L~) - sum_y p(y) h(L~ | Y=y) with the labels (``discrete_y=True``), or,
+  with ``label_estimator="ksg"``, the estimator of Ross (2014) for discrete labels.
 
 All values are in nats, with the estimator's standard error. Rows of the layer
 outputs, the input codes and the labels are aligned by construction: all three
@@ -291,17 +292,21 @@ def estimate_layers(
     device = resolve_device(config.device) if device is None else device
     n_threads = _threads(config.n_jobs) if n_threads is None else n_threads
     names = layer_names or tuple(f"L{i + 1}" for i in range(len(outputs)))
-    est = make_estimator(
-        config.estimator,
-        k=config.k if config.estimator in ("kl", "wkl", "ksg") else None,
-        random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
-        n_jobs=n_threads,
-        device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
-        **config.estimator_options,
-    )
+    def build(method: str, options: dict[str, Any]) -> Any:
+        return make_estimator(
+            method,
+            k=config.k if method in ("kl", "wkl", "ksg") else None,
+            random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
+            n_jobs=n_threads,
+            device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
+            **options,
+        )
+
+    est = build(config.estimator, config.estimator_options)
+    est_y = est if config.label_estimator is None else build(config.label_estimator, {})
     with blas_threads(n_threads):
         return _estimate_layers(
-            outputs, input_codes, labels, config, est, names, epoch, device, n_threads
+            outputs, input_codes, labels, config, (est, est_y), names, epoch, device, n_threads
         )
 
 
@@ -310,7 +315,7 @@ def _estimate_layers(
     input_codes: np.ndarray,
     labels: np.ndarray,
     config: IBConfig,
-    est: Any,
+    estimators: tuple[Any, Any],
     names: tuple[str, ...],
     epoch: int,
     device: Any,
@@ -327,9 +332,9 @@ def _estimate_layers(
         comp = _layer_compressor(config, epoch, li, device, n_threads)
         codes = np.asarray(comp.fit_transform(out), dtype=np.float64)
         t_compress += time.perf_counter() - t0
-        for quantity, args, kwargs in (
-            ("I(X;L)", (x_codes, codes), {}),
-            ("I(L;Y)", (codes, labels), {"discrete_y": True}),
+        for quantity, est, args, kwargs in (
+            ("I(X;L)", estimators[0], (x_codes, codes), {}),
+            ("I(L;Y)", estimators[1], (codes, labels), {"discrete_y": True}),
         ):
             t1 = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
