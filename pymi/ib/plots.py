@@ -262,6 +262,8 @@ def plot_run(
             f"{cfg['data']}: n_eval={cfg['n_eval']}, lr={cfg['lr']:g}, sigma={cfg['sigma']:g}, "
             f"{cfg['estimator']} (k={cfg['k']}) on {cfg['layer_compressor']}-{cfg['layer_dim']} codes"
         )
+        if cfg.get("label_estimator"):
+            title += f"; I(L;Y) by {cfg['label_estimator']}"
     paths = []
     if mi_rows:
         paths.append(plot_information_plane(mi_rows, out / "ib_plane.png", title=title))
