@@ -68,7 +68,9 @@ def device_rates() -> dict[str, float | str | None]:
 
         sms = torch.cuda.get_device_properties(0).multi_processor_count
     except Exception:  # noqa: BLE001 - torch is optional here
-        sms = {"H100": 132, "H200": 132, "A100": 108}.get(next((k for k in ("H100", "H200", "A100") if k in name), ""), None)
+        # SXM parts (the PCIe H100 has 114 SMs): used only without torch
+        known = (("H100 PCIe", 114), ("H100", 132), ("H200", 132), ("A100", 108))
+        sms = next((count for key, count in known if key in name), None)
     info.update(name=name, compute_cap=cap, sm_count=sms, max_sm_mhz=float(mhz))
     lanes = _FP32_LANES.get(cap)
     if sms and lanes:

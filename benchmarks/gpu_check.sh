@@ -8,8 +8,8 @@
 # Needs, already installed: nvcc, cmake, ninja, and the Python packages numpy,
 # scipy, pybind11, scikit-build-core, pytest, pytest-benchmark, hypothesis
 # (faiss is optional: its test cases are deselected, its GPU baseline skipped).
-# Writes to $OUT (default ./gpu-results): env.txt, build.txt, cuda_tests.txt,
-# kernel_tests.txt, bench_gpu.txt, bench_gpu.json. Exit status: that of the
+# Writes to $OUT (default ./gpu-results): env.txt, build.txt, gpu_visible.txt,
+# cuda_tests.txt, kernel_tests.txt, bench_gpu.txt, bench_gpu.json. Exit status: that of the
 # first failing step (all steps run).
 set -uo pipefail
 export PYTHONUNBUFFERED=1
@@ -32,15 +32,15 @@ step() {  # step NAME COMMAND...: run, log to $OUT/NAME.txt, keep the first fail
 { nvidia-smi; nvcc --version; "$PY" -VV; nproc; } >"$OUT/env.txt" 2>&1
 # Only the present GPU's architecture: halves the nvcc time.
 cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader -i 0 2>/dev/null | tr -d '.' | head -n 1)
-export CMAKE_ARGS="-DCMAKE_CUDA_ARCHITECTURES=${cap:-90}"
+# PYMI_CUDA=ON: fail the build rather than quietly build without the kernels.
+export CMAKE_ARGS="-DPYMI_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=${cap:-90}"
 export CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
 step build "$PY" -m pip install --no-deps --no-build-isolation --force-reinstall "$REPO"
 
 # From outside the checkout, so that `import pymi` is the installed build.
 cd /tmp || exit 1
-"$PY" -c "import pymi._core as c; print('cuda_compiled', c.cuda_compiled(), 'devices', c.cuda_device_count())" \
-    >>"$OUT/env.txt" 2>&1
-tail -n 1 "$OUT/env.txt"
+step gpu_visible "$PY" -c "import pymi._core as c; n = c.cuda_device_count(); \
+print('cuda_compiled', c.cuda_compiled(), 'devices', n); assert c.cuda_compiled() and n > 0"
 step cuda_tests "$PY" -m pytest "$REPO/tests" -m cuda -q -p no:cacheprovider -rs
 step kernel_tests "$PY" -m pytest "$REPO/tests/test_kernels_kde.py" "$REPO/tests/test_kernels_knn.py" \
     -q -p no:cacheprovider -k "not faiss"

@@ -113,7 +113,9 @@ void check_radius(const T* r, py::ssize_t n) {
 py::tuple knn_impl(const py::array& x_in, int k, const std::string& metric, int device) {
     const DType dt = point_dtype(x_in, "x");
     require_2d(x_in, "x");
-    const cuda::Metric m = to_cuda_metric(metric);
+    // "sqeuclidean" (kNN only): Euclidean neighbours with squared distances, bit-identical
+    // to what the other CUDA kernels accumulate (pymi._kde's shift for the KDE kernel)
+    const cuda::Metric m = metric == "sqeuclidean" ? cuda::Metric::SqEuclidean : to_cuda_metric(metric);
     const py::ssize_t n = x_in.shape(0), d = x_in.shape(1);
     if (k < 1) throw std::invalid_argument("k must be >= 1; got k=" + std::to_string(k));
     if (k >= n)
@@ -216,9 +218,10 @@ py::array kde_impl(const py::array& x_in, const py::array& bw_in, const py::arra
     const py::ssize_t m = bw.shape(0);
     const double* bp = bw.data();
     for (py::ssize_t b = 0; b < m; ++b)
-        if (!(bp[b] > 0.0) || !std::isfinite(bp[b]))
-            throw std::invalid_argument("bandwidths must be positive and finite; got bandwidths[" +
-                                        std::to_string(b) + "]=" + num(bp[b]));
+        if (!(bp[b] > 0.0) || !std::isfinite(bp[b]) || !std::isfinite(0.5 / (bp[b] * bp[b])))
+            throw std::invalid_argument(
+                "bandwidths must be finite and positive (and > 1e-150, as for the CPU kernel); got "
+                "bandwidths[" + std::to_string(b) + "]=" + num(bp[b]));
     const double* sp = shift.data();
     for (py::ssize_t i = 0; i < n; ++i)
         if (!(sp[i] >= 0.0) || !std::isfinite(sp[i]))
@@ -261,7 +264,8 @@ void register_cuda(py::module_& m) {
           "Number of visible CUDA devices (0 without a driver or device).");
     m.def("cuda_knn", &knn_impl, py::arg("x"), py::arg("k"), py::arg("metric") = "euclidean",
           py::arg("device") = 0,
-          "k nearest other points of every row on the GPU: (dist[n,k], idx[n,k] int64).");
+          "k nearest other points of every row on the GPU: (dist[n,k], idx[n,k] int64); "
+          "metric 'sqeuclidean' reports squared Euclidean distances.");
     m.def("cuda_count_within", &count_within_impl, py::arg("x"), py::arg("radius"),
           py::arg("metric") = "euclidean", py::arg("device") = 0,
           "#{j != i : dist(x_i, x_j) < radius_i} on the GPU (int64[n]).");

@@ -32,6 +32,7 @@ recomputed exactly in float64 (:func:`_repair_rows`), as the CPU kernel does.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,6 +80,11 @@ def nn_squared_distances(
     """
     from . import _neighbors
 
+    if backend == "cuda":
+        # squared distances straight from the GPU kernel: bit-identical to the
+        # CUDA KDE kernel's own, so its largest term per row is exactly 1
+        dist, _ = _core.cuda_knn(np.ascontiguousarray(x), 1, "sqeuclidean")
+        return np.asarray(dist[:, 0], dtype=np.float64)
     dist, _ = _neighbors.knn(
         np.ascontiguousarray(x), 1, metric="euclidean", backend=backend, n_jobs=n_jobs
     )
@@ -118,7 +124,7 @@ def _log_kernel_sums(
             shift_sq = nn_squared_distances(x, n_jobs=n_jobs, backend="cuda")
         shift_sq = np.asarray(shift_sq, dtype=np.float64)
         out = _core.cuda_kde_log_kernel_sums(x, bandwidths, shift_sq)
-        return _repair_rows(x, bandwidths, shift_sq, out)
+        return _repair_rows(x, bandwidths, shift_sq, out, n_jobs)
     if device != "cpu":
         msg = f"device must be 'cpu' or 'cuda' here; got {device!r}"
         raise ValueError(msg)
@@ -131,21 +137,34 @@ def _exact_log_kernel_sums(
     x: NDArray[np.floating], bandwidths: NDArray[np.float64], rows: NDArray[np.intp]
 ) -> NDArray[np.float64]:
     """``L[b, i]`` of the kernel contract for the given rows, in float64 by direct
-    differences, each row shifted by its own minimum (memory: ~2^24 values per chunk)."""
+    differences, each row shifted by its own minimum. Memory: ~2^22 float64 values
+    per chunk of rows (the squared distances are accumulated column by column)."""
     x64 = np.asarray(x, dtype=np.float64)
-    n = x64.shape[0]
-    c = -0.5 / np.square(bandwidths)
+    n, d = x64.shape
+    with np.errstate(over="ignore"):  # h > ~1e154: h^2 = inf, c = -0.0 (every term 1)
+        c = -0.5 / np.square(bandwidths)
     out = np.empty((len(bandwidths), len(rows)))
-    step = max(1, (1 << 24) // max(n, 1))
+    step = max(1, (1 << 22) // max(n, 1))
     for a in range(0, len(rows), step):
         idx = rows[a : a + step]
-        diff = x64[idx, None, :] - x64[None, :, :]
-        r2 = np.einsum("ijk,ijk->ij", diff, diff)
-        r2[np.arange(len(idx)), idx] = np.inf  # j == i
+        r2 = np.zeros((len(idx), n))
+        for k in range(d):
+            diff = x64[idx, k][:, None] - x64[None, :, k]
+            r2 += diff * diff
+        own = (np.arange(len(idx)), idx)
+        r2[own] = np.inf  # j == i: out of the minimum, and of the sum below
         mn = r2.min(axis=1, keepdims=True)
         for b, cb in enumerate(c):
-            out[b, a : a + len(idx)] = np.log(np.exp((r2 - mn) * cb).sum(axis=1)) + cb * mn[:, 0]
+            with np.errstate(invalid="ignore"):  # inf * -0.0 when 1/(2h^2) underflows
+                t = np.exp((r2 - mn) * cb)
+            t[own] = 0.0
+            out[b, a : a + len(idx)] = np.log(t.sum(axis=1)) + cb * mn[:, 0]
     return out
+
+
+#: Above this many damaged rows, _repair_rows reruns the whole call on the CPU kernel
+#: (O(n^2 d) compiled and threaded) instead of NumPy row by row.
+_REPAIR_ROWS_NUMPY_MAX = 64
 
 
 def _repair_rows(
@@ -153,6 +172,7 @@ def _repair_rows(
     bandwidths: NDArray[np.float64],
     shift_sq: NDArray[np.float64],
     log_sums: NDArray[np.float64],
+    n_jobs: int = -1,
 ) -> NDArray[np.float64]:
     """Recompute exactly every row of ``log_sums`` that contradicts its shift.
 
@@ -160,16 +180,29 @@ def _repair_rows(
     ``[c_b s_i, c_b s_i + log(n - 1)]`` (the nearest term is exp(c_b s_i), every
     other term is at most that); a row outside it by more than 1e-4 (relative
     once |c_b s_i| > 1), or not finite, was damaged by float32 range or rounding
-    (tiny bandwidths) and is recomputed by :func:`_exact_log_kernel_sums`.
-    Returns ``log_sums`` (modified in place).
+    (tiny bandwidths) and is recomputed: by :func:`_exact_log_kernel_sums` for up
+    to ``_REPAIR_ROWS_NUMPY_MAX`` rows, else by the CPU kernel for the whole call
+    (with a warning: that costs a full CPU pass). Returns ``log_sums`` (modified
+    in place).
     """
     n = x.shape[0]
-    base = (-0.5 / np.square(bandwidths))[:, None] * shift_sq[None, :]
+    with np.errstate(over="ignore"):  # as in _exact_log_kernel_sums
+        base = (-0.5 / np.square(bandwidths))[:, None] * shift_sq[None, :]
     tol = 1e-4 * np.maximum(1.0, np.abs(base))
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(log_sums) | (log_sums < base - tol) | (log_sums > base + math.log(n - 1) + tol)
     rows = np.flatnonzero(bad.any(axis=0))
-    if rows.size:
+    if rows.size > _REPAIR_ROWS_NUMPY_MAX:
+        warnings.warn(
+            f"{rows.size} of {n} rows of the CUDA KDE kernel's result contradict their "
+            f"nearest-neighbour shift (bandwidths {bandwidths.min():.3g}..{bandwidths.max():.3g}: "
+            "far below the nearest-neighbour distances, beyond float32 range); recomputing "
+            "the whole call on the CPU kernel",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        log_sums[:] = _core.kde_log_kernel_sums(x, bandwidths, shift_sq, n_jobs)
+    elif rows.size:
         log_sums[:, rows] = _exact_log_kernel_sums(x, bandwidths, rows)
     return log_sums
 

@@ -338,3 +338,20 @@ def test_label_estimator_is_used_for_i_l_y_only():
     assert s[("L1", "I(L;Y)")] > 0.5 > abs(s[("L2", "I(L;Y)")])
     with pytest.raises(TypeError, match="label_estimator must be a method name"):
         IBConfig(label_estimator=3)
+
+
+def test_run_from_before_a_new_config_field_resumes(full_run, tmp_path):
+    """A config.json written before a field existed (here label_estimator) stands
+    for that field's default: resuming with the default works, asking for another
+    value is a mismatch."""
+    import shutil
+
+    run_dir, cfg = full_run
+    old_dir = tmp_path / "old"
+    shutil.copytree(run_dir, old_dir)
+    stored = json.loads((old_dir / "config.json").read_text())
+    del stored["label_estimator"]
+    (old_dir / "config.json").write_text(json.dumps(stored))
+    run(cfg.replace(run_dir=str(old_dir)), plots=False, verbose=False)  # nothing left to do
+    with pytest.raises(ConfigMismatchError, match=r"label_estimator: stored None, requested 'ksg'"):
+        run(cfg.replace(run_dir=str(old_dir), label_estimator="ksg"), plots=False, verbose=False)

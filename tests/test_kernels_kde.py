@@ -562,6 +562,28 @@ def test_repair_rows_recomputes_exactly_the_inconsistent_rows():
     np.testing.assert_array_equal(out[:, others], kept[:, others])
 
 
+def test_repair_rows_many_damaged_rows_rerun_on_the_cpu_kernel():
+    rng = np.random.default_rng(26)
+    n = 300
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    h = np.array([0.05, 0.5])
+    s = ref.nn_squared_distance(x)
+    good = ref.log_kernel_sums(x, h)
+    damaged = good.copy()
+    damaged[:, :100] = np.nan
+    with pytest.warns(RuntimeWarning, match="100 of 300 rows .* recomputing the whole call on the CPU"):
+        out = _kde._repair_rows(x, h, s, damaged)
+    assert np.all(np.abs(out - good) <= kernel_tolerance(good, n, 3, np.float32))
+
+
+def test_exact_log_kernel_sums_huge_bandwidth():
+    """1/(2h^2) underflows to 0: every term is 1 and L = log(n - 1), with no NaN
+    from the excluded j == i entry."""
+    x = np.random.default_rng(27).standard_normal((50, 2))
+    got = _kde._exact_log_kernel_sums(x, np.array([1e200]), np.arange(50))
+    np.testing.assert_allclose(got, np.log(49.0), rtol=1e-12)
+
+
 def test_select_bandwidth_gives_the_cuda_kernel_the_nearest_neighbour_shift(monkeypatch):
     """The CUDA kernel has no online shift update: select_bandwidth must pass it
     the squared nearest-neighbour distances (computed once), never the CPU's

@@ -17,7 +17,8 @@ namespace pymi::cuda {
 
 using index_t = std::int64_t;
 
-enum class Metric { Euclidean, Chebyshev };
+// SqEuclidean: Euclidean neighbours, squared distances reported (kNN only).
+enum class Metric { Euclidean, Chebyshev, SqEuclidean };
 
 // Number of visible CUDA devices; 0 when the driver or the devices are missing
 // (the CUDA error is cleared). Never throws.

@@ -180,6 +180,16 @@ struct SqEuclidean {
     }
 };
 
+// SqEuclidean that reports squared distances (finish = identity): the kNN
+// output is then bit-identical to the squared distances the other kernels
+// accumulate (the KDE's log-sum-exp shift, see pymi._kde).
+struct SqEuclideanSquared : SqEuclidean {
+    template <class T>
+    static PYMI_HD T finish(T acc) {
+        return acc;
+    }
+};
+
 struct Chebyshev {
     template <class T>
     static PYMI_HD T accum(T acc, T diff) {
@@ -514,13 +524,20 @@ inline dim3 grid_of(index_t x_blocks, index_t y_blocks = 1) {
     return dim3(static_cast<unsigned>(x_blocks), static_cast<unsigned>(y_blocks), 1u);
 }
 
+// squared (Euclidean only): report squared distances (SqEuclideanSquared).
 template <class T>
 void run_knn(const DeviceInfo& info, Stream stream, const T* x, index_t n, int d, int k,
-             bool euclidean, T* out_dist, index_t* out_idx) {
+             bool euclidean, T* out_dist, index_t* out_idx, bool squared = false) {
     if (n == 0) return;
     const std::size_t list_bytes =
         static_cast<std::size_t>(kThreads) * static_cast<std::size_t>(k) * (sizeof(T) + sizeof(int));
-    with_metric(euclidean, [&](auto metric) {
+    auto with_knn_metric = [&](auto&& body) {
+        if (euclidean && squared)
+            body(SqEuclideanSquared{});
+        else
+            with_metric(euclidean, body);
+    };
+    with_knn_metric([&](auto metric) {
         using M = decltype(metric);
         with_chunk(choose_chunk(d), [&](auto chunk) {
             constexpr int DC = decltype(chunk)::value;

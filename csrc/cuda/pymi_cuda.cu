@@ -98,8 +98,8 @@ void knn(const T* x, index_t n, int d, int k, Metric metric, int device, T* dist
     DeviceBuffer<T> ddist(sz(n) * sz(k));
     DeviceBuffer<index_t> didx(sz(n) * sz(k));
     dx.upload(x, stream.get());
-    detail::run_knn(scope.info(), stream.get(), dx.get(), n, d, k, metric == Metric::Euclidean,
-                    ddist.get(), didx.get());
+    detail::run_knn(scope.info(), stream.get(), dx.get(), n, d, k, metric != Metric::Chebyshev,
+                    ddist.get(), didx.get(), metric == Metric::SqEuclidean);
     ddist.download(dist, stream.get());
     didx.download(idx, stream.get());
     stream.sync();

@@ -321,6 +321,35 @@ void test_kde(index_t n, int d, int m, const DeviceInfo& info) {
     std::printf("  kde<%s> n=%lld d=%d m=%d: max rel err %.3g\n", tname(T{}), (long long)n, d, m, worst);
 }
 
+// The shift pymi._kde gives the KDE kernel on the GPU: squared kNN distances
+// (SqEuclideanSquared), bit-identical to the KDE kernel's own, so that even at a
+// bandwidth 1e-6 of the nearest-neighbour distance every row is exactly
+// c s_i + log(#nearest at that distance) (here 1: no duplicates).
+template <class T>
+void test_kde_tiny_h_with_knn_shift(index_t n, int d, const DeviceInfo& info) {
+    const auto x = make_data<T>(n, d, 0, static_cast<unsigned>(n + 7 * d));
+    std::vector<T> sd(n);
+    std::vector<index_t> si(n);
+    run_knn<T>(info, 0, x.data(), n, d, 1, true, sd.data(), si.data(), true);
+    std::vector<double> s(n);
+    double smin = 1e300;
+    for (index_t i = 0; i < n; ++i) {
+        s[i] = double(sd[i]);
+        if (s[i] > 0) smin = std::min(smin, s[i]);
+    }
+    const double h = 1e-6 * std::sqrt(smin);
+    std::vector<double> got(n, -7.0);
+    run_kde<T>(info, 0, x.data(), n, d, &h, 1, s.data(), got.data());
+    const double c = -0.5 / (h * h);
+    int bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+        const double want = c * s[i];
+        if (!(std::fabs(got[i] - want) <= 1e-6 * std::max(1.0, std::fabs(want)))) ++bad;
+    }
+    EXPECT(bad == 0, "kde<%s> tiny h with the kNN shift, n=%lld d=%d: %d rows off", tname(T{}),
+           (long long)n, d, bad);
+}
+
 template <class T>
 void test_threshold() {
     std::mt19937 rng(5);
@@ -406,6 +435,8 @@ int main() {
     test_kde<float>(333, 17, 11, tiny);
     test_kde<double>(260, 1, 9, big);
     test_kde<float>(1, 2, 3, big);  // single point: log(0) = -inf both ways
+    test_kde_tiny_h_with_knn_shift<float>(500, 3, big);
+    test_kde_tiny_h_with_knn_shift<double>(300, 17, big);
 
     std::printf("%d checks, %d failures, %ld emulated blocks\n", checks, failures,
                 pymi::cuda::emu::blocks_run);

@@ -234,6 +234,18 @@ class IBConfig:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every field's default value (what a field missing from an older run's
+        ``config.json`` stands for)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
     def identity(self) -> dict[str, Any]:
         """The fields that must match to resume a run (all but :data:`RUNTIME_FIELDS`)."""
         return {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}

@@ -549,7 +549,7 @@ def run(
     config = IBConfig() if config is None else config
     log: Callable[[str], None] = (lambda s: print(s, flush=True)) if verbose else (lambda s: None)
     store = RunStore(config.run_dir)
-    resumed = store.prepare(config.to_dict(), config.identity())
+    resumed = store.prepare(config.to_dict(), config.identity(), IBConfig.defaults())
     device = resolve_device(config.device)
     n_threads = _threads(config.n_jobs)
     session_start = time.perf_counter()

@@ -158,7 +158,12 @@ class RunStore:
         self.notes_path = self.dir / "notes.csv"
 
     # ------------------------------------------------------------------ config
-    def prepare(self, config: dict[str, Any], identity: dict[str, Any]) -> bool:
+    def prepare(
+        self,
+        config: dict[str, Any],
+        identity: dict[str, Any],
+        defaults: dict[str, Any] | None = None,
+    ) -> bool:
         """Create the folder and write ``config.json``, or check it against an existing one.
 
         Parameters
@@ -167,6 +172,9 @@ class RunStore:
             The full resolved configuration (written to ``config.json``).
         identity : dict
             The fields that must equal those of an existing run to resume it.
+        defaults : dict, optional
+            The value a field missing from an existing ``config.json`` stands for
+            (a run made before the field existed used its default).
 
         Returns
         -------
@@ -181,6 +189,8 @@ class RunStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.config_path.is_file():
             old = json.loads(self.config_path.read_text())
+            implied = defaults or {}
+            old = {**{k: v for k, v in implied.items() if k not in old}, **old}
             diffs = [
                 f"{key}: stored {old.get(key, '<missing>')!r}, requested {value!r}"
                 for key, value in identity.items()
