@@ -39,7 +39,7 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
         "--label-estimator",
         "label_estimator",
         str,
-        "estimator of I(L;Y) alone (default: --estimator); ksg: Ross 2014, bounded by H(Y)",
+        "estimator of I(L;Y) alone (default: --estimator); ksg: Ross 2014, at most its estimate of H(Y)",
     ),
     ("--layer-compressor", "layer_compressor", str, "pca (default, refit every epoch) or mlp_ae"),
     ("--layer-dim", "layer_dim", int, "code size of each layer (default 4)"),
