@@ -639,3 +639,37 @@ def test_cuda_kde_tiny_bandwidths_through_the_python_policy(dtype):
     got = _kde._log_kernel_sums(x, h, None, -1, "cuda")
     expected = ref.log_kernel_sums(x, h)
     assert np.all(np.abs(got - expected) <= kernel_tolerance(expected, n, d, dtype))
+
+
+def test_kde_estimator_on_cuda_computes_each_shift_once(monkeypatch):
+    """On CUDA the nearest-neighbour shift of the points the bandwidth is fitted
+    on is computed once and reused for their entropy terms (kernel faked by the
+    CPU one); the values equal the CPU path's."""
+    import pymi
+    from pymi.estimators import KDE
+
+    rng = np.random.default_rng(28)
+    x = rng.standard_normal((500, 2))
+    y = x[:, :1] + 0.5 * rng.standard_normal((500, 1))
+    want_h = pymi.entropy(x, method="kde", device="cpu").value
+    want_i = pymi.mutual_information(x, y, method="kde", device="cpu").value
+    calls = []
+    real_nn = _kde.nn_squared_distances
+
+    def fake_nn(points, *, n_jobs=-1, backend="auto"):
+        assert backend == "cuda"
+        calls.append(points.shape)
+        return real_nn(points, n_jobs=n_jobs, backend="auto")
+
+    monkeypatch.setattr(KDE, "_resolved_device", lambda self: "cuda")
+    monkeypatch.setattr(_kde, "nn_squared_distances", fake_nn)
+    monkeypatch.setattr(
+        _kde._core, "cuda_kde_log_kernel_sums", lambda p, h, s: _core.kde_log_kernel_sums(p, h, s, 0)
+    )
+    got_h = KDE(device="cuda").entropy(x).value
+    assert calls == [(500, 2)]
+    calls.clear()
+    got_i = KDE(device="cuda").mutual_information(x, y).value
+    assert sorted(calls) == [(500, 1), (500, 2), (500, 3)]  # joint once, each marginal once
+    assert got_h == pytest.approx(want_h, abs=1e-5)
+    assert got_i == pytest.approx(want_i, abs=1e-5)

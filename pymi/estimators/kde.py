@@ -65,13 +65,25 @@ class KDE(EntropySumEstimator):
     def _fit_shared(self, z: np.ndarray) -> dict:
         if isinstance(self.bandwidth, float):
             return {"bandwidth": self.bandwidth, "bandwidth_method": "fixed", "bandwidth_passes": 0}
-        fit = _kde.select_bandwidth(z, method=self.bandwidth, **self._device_kwargs())
-        return {
+        shift = None
+        if self._resolved_device() == "cuda":
+            # the CUDA kernel needs the nearest-neighbour shift (an O(N^2 d) kNN):
+            # computed once here and reused for the terms of the same points
+            shift = _kde.nn_squared_distances(z, n_jobs=self.n_jobs, backend="cuda")
+        fit = _kde.select_bandwidth(z, method=self.bandwidth, shift_sq=shift, **self._device_kwargs())
+        out = {
             "bandwidth": float(fit.bandwidth),
             "bandwidth_method": self.bandwidth,
             "bandwidth_passes": int(fit.passes),
         }
+        if shift is not None:
+            out["_shift"] = (z, shift)
+        return out
 
     def _point_terms(self, z: np.ndarray, shared: dict) -> tuple[np.ndarray, dict]:
-        terms = _kde.kde_entropy_terms(z, shared["bandwidth"], **self._device_kwargs())
+        shift = None
+        cached = shared.get("_shift")
+        if cached is not None and cached[0].shape == z.shape and np.array_equal(cached[0], z):
+            shift = cached[1]
+        terms = _kde.kde_entropy_terms(z, shared["bandwidth"], shift_sq=shift, **self._device_kwargs())
         return np.asarray(terms, dtype=np.float64), {"device": self._resolved_device()}
