@@ -83,17 +83,6 @@ cuda::Metric to_cuda_metric(const std::string& name) {
                                                    : cuda::Metric::Chebyshev;
 }
 
-// Points must be finite, as for the CPU kernels (same message).
-template <class T>
-void check_finite_points(const T* x, py::ssize_t n, int d, const char* name) {
-    const std::size_t total = static_cast<std::size_t>(n) * static_cast<std::size_t>(d);
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < total; ++i) bad += !std::isfinite(x[i]);
-    if (bad)
-        throw std::invalid_argument(std::string(name) + " contains " + std::to_string(bad) +
-                                    " NaN or infinite values; remove or impute them first");
-}
-
 // Radii must be >= 0 and not NaN (+inf is allowed: every finite distance counts).
 template <class T>
 void check_radius(const T* r, py::ssize_t n) {

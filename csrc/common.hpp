@@ -1,8 +1,11 @@
-// Shared helpers for pymi kernels: thread counts and exception-safe parallel loops.
+// Shared helpers for pymi kernels: thread counts, exception-safe parallel loops,
+// the finite-input check.
 #pragma once
 
 #include <omp.h>
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -48,6 +51,18 @@ inline Metric parse_metric(const std::string& name) {
     if (name == "euclidean") return Metric::Euclidean;
     if (name == "chebyshev") return Metric::Chebyshev;
     throw std::invalid_argument("metric must be 'euclidean' or 'chebyshev'; got '" + name + "'");
+}
+
+// Points must be finite (std::invalid_argument -> ValueError); shared by the
+// CPU kernels and the CUDA bindings, so both reject bad input alike.
+template <class T>
+void check_finite_points(const T* x, index_t n, int d, const char* name) {
+    const std::size_t total = static_cast<std::size_t>(n) * static_cast<std::size_t>(d);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < total; ++i) bad += !std::isfinite(x[i]);
+    if (bad)
+        throw std::invalid_argument(std::string(name) + " contains " + std::to_string(bad) +
+                                    " NaN or infinite values; remove or impute them first");
 }
 
 }  // namespace pymi

@@ -30,16 +30,6 @@ inline void check_k(int k, index_t n) {
 }
 
 template <class T>
-void check_finite_points(const T* x, index_t n, int d, const char* name) {
-    const std::size_t total = static_cast<std::size_t>(n) * static_cast<std::size_t>(d);
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < total; ++i) bad += !std::isfinite(x[i]);
-    if (bad)
-        throw std::invalid_argument(std::string(name) + " contains " + std::to_string(bad) +
-                                    " NaN or infinite values; remove or impute them first");
-}
-
-template <class T>
 void check_radius(const T* radius, index_t n) {
     for (index_t i = 0; i < n; ++i) {
         if (!(radius[i] >= 0))  // also catches NaN
