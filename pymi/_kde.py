@@ -22,11 +22,11 @@ online (exact, and as fast), so by default this module passes a free upper
 bound, the squared distance to the next row (:func:`upper_bound_shift`):
 no kNN search, which for d >= ~8 would cost more than the kernel itself.
 The CUDA kernel has no online update: it gets :func:`nn_squared_distances`
-(computed once per call, or once per bandwidth search), and any row whose
-result is inconsistent with that shift (non-finite, or outside
-[c s_i, c s_i + log(n - 1)], which happens when 1/(2 h^2) is so large that a
-one-ulp difference between the shift and the kernel's own distance matters) is
-recomputed exactly in float64 (:func:`_repair_rows`), as the CPU kernel does.
+(computed once per call, or once per bandwidth search), whose squared distances
+are bit-identical to the kernel's own, so each row's largest term is exactly 1.
+As a safety net, any row whose result still contradicts its shift (non-finite,
+or outside [c s_i, c s_i + log(n - 1)]) is recomputed exactly
+(:func:`_repair_rows`), as the CPU kernel does with its own check.
 """
 
 from __future__ import annotations
