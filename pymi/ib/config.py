@@ -175,12 +175,22 @@ class IBConfig:
         if not isinstance(self.estimator, str):
             msg = f"estimator must be a method name such as 'kl'; got {self.estimator!r}"
             raise TypeError(msg)
-        if self.label_estimator is not None and not isinstance(self.label_estimator, str):
-            msg = (
-                f"label_estimator must be a method name such as 'ksg' (or None: the same as "
-                f"estimator); got {self.label_estimator!r}"
-            )
-            raise TypeError(msg)
+        if self.label_estimator is not None:
+            from .._api import _registry
+
+            methods = sorted(_registry())
+            if not isinstance(self.label_estimator, str):
+                msg = (
+                    f"label_estimator must be a method name such as 'ksg' (or None: the same as "
+                    f"estimator); got {self.label_estimator!r}"
+                )
+                raise TypeError(msg)
+            if self.label_estimator not in methods:
+                msg = (
+                    f"label_estimator must be one of {methods} (or None: the same as estimator); "
+                    f"got label_estimator={self.label_estimator!r}"
+                )
+                raise ValueError(msg)
         if not isinstance(self.estimator_options, dict):
             msg = f"estimator_options must be a dict of keyword arguments; got {self.estimator_options!r}"
             raise TypeError(msg)
