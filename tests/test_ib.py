@@ -294,7 +294,7 @@ def test_estimates_above_log10_are_flagged():
         ("sigma", -1e-3, r"sigma must be a finite number >= 0"),
         ("n_jobs", 0, r"n_jobs must be -1"),
         ("estimator_options", {"k": 3}, r"estimator_options must not set \['k'\]"),
-        ("label_estimator", "foo", r"label_estimator must be one of \[.*'ksg'.*\]; got label_estimator='foo'"),
+        ("label_estimator", "foo", r"label_estimator must be one of \[.*'ksg'.*\] \(or None.*got label_estimator='foo'"),
     ],
 )
 def test_config_validation(field, value, match):
