@@ -6,7 +6,8 @@ import numpy as np
 
 __all__ = ["constant_columns", "whiten"]
 
-#: Eigenvalues below this fraction of the largest make a covariance singular.
+#: Eigenvalues of the correlation matrix below this fraction of the largest make a
+#: covariance singular.
 SINGULAR_RTOL = 1e-12
 
 
@@ -40,7 +41,9 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
     Returns
     -------
     z : ndarray, shape (n, d), same dtype as ``x``
-        ``(x - mean) V diag(lambda)^(-1/2)``: zero mean, identity sample covariance.
+        ``((x - mean) / s) V diag(lambda)^(-1/2)`` with s the column standard
+        deviations and (V, lambda) the eigenpairs of the correlation matrix:
+        zero mean, identity sample covariance.
     half_logdet : float
         ``1/2 log det Sigma`` in nats, so that ``h(x) = h(z) + half_logdet``.
 
@@ -61,8 +64,22 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
     x64 = x.astype(np.float64, copy=False)
     mean = x64.mean(axis=0)
     xc = x64 - mean
-    cov = (xc.T @ xc) / (n - 1)
-    evals, evecs = np.linalg.eigh(cov)
+    # Standardise first, so that the singularity test sees the correlation matrix
+    # (columns on very different scales are not "dependent"), and scale by the
+    # largest magnitude before squaring, so that huge values do not overflow.
+    big = np.max(np.abs(xc), axis=0)
+    scale = big * np.sqrt(np.mean((xc / big) ** 2, axis=0) * n / (n - 1))
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        bad = np.nonzero(~(np.isfinite(scale) & (scale > 0)))[0][:10].tolist()
+        msg = (
+            f"{name} columns {bad} have a standard deviation that is not a positive finite "
+            f"float64 (values too large or too small: max |{name}| = {np.max(np.abs(x64)):.3g}); "
+            f"rescale {name} (e.g. divide by its standard deviation) before estimating"
+        )
+        raise ValueError(msg)
+    xs = xc / scale
+    corr = (xs.T @ xs) / (n - 1)
+    evals, evecs = np.linalg.eigh(corr)
     if evals[0] <= SINGULAR_RTOL * evals[-1]:
         rank = int(np.sum(evals > SINGULAR_RTOL * evals[-1]))
         msg = (
@@ -72,5 +89,7 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
             f"latent_dim={rank})"
         )
         raise ValueError(msg)
-    z = xc @ (evecs / np.sqrt(evals))
-    return np.ascontiguousarray(z, dtype=x.dtype), 0.5 * float(np.sum(np.log(evals)))
+    z = xs @ (evecs / np.sqrt(evals))
+    # Sigma = D R D with D = diag(scale): log det Sigma = log det R + 2 sum log scale
+    half_logdet = 0.5 * float(np.sum(np.log(evals))) + float(np.sum(np.log(scale)))
+    return np.ascontiguousarray(z, dtype=x.dtype), half_logdet

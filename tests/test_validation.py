@@ -230,3 +230,86 @@ def test_estimate_unit_validation():
 
     with pytest.raises(ValueError, match="base must be one of"):
         Estimate(1.0, 0.1, "nats", "kl").to("furlongs")
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+def test_quantised_float32_jitters_in_float64():
+    # 5000 values on 256 levels: float32 noise of 1e-6 x std collided after rounding
+    # (2664 zero neighbour distances); the default now jitters in float64
+    rng = np.random.default_rng(0)
+    x32 = (rng.integers(0, 256, (5000, 1)) / 255).astype(np.float32)
+    with pytest.warns(pymi.TiesWarning, match=r"in float64: float32 cannot hold such noise"):
+        est = pymi.entropy(x32, random_state=1)
+    assert est.params["ties_promoted_to_float64_x"] is True
+    with pytest.warns(pymi.TiesWarning):
+        ref = pymi.entropy(x32.astype(np.float64), random_state=1)
+    assert est.value == pytest.approx(ref.value, abs=1e-9)
+
+
+def test_jitter_lost_to_rounding_raises():
+    x = np.repeat(np.float32([[1e6], [2e6]]), 50, axis=0)
+    with pytest.raises(ValueError, match=r"still exact duplicates after jittering .* Pass float64 input or a larger"):
+        pymi.entropy(x, "kl", jitter_scale=1e-12, whiten=False)
+
+
+def test_float32_distance_overflow_raises():
+    x = (np.random.default_rng(0).standard_normal((500, 2)) * 1e20).astype(np.float32)
+    with pytest.raises(ValueError, match=r"neighbour distances overflow in float32 .*rescale"):
+        pymi.entropy(x, "kl", whiten=False)
+
+
+@pytest.mark.parametrize("method", ["kl", "wkl", "kde"])
+@pytest.mark.parametrize(("sx", "sy"), [(1e-3, 1e3), (1e-6, 1.0), (1e160, 1.0)])
+def test_whitening_ignores_column_scales(method, sx, sy):
+    # the singularity test used to compare raw covariance eigenvalues: columns on
+    # different scales were called "linearly dependent"
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1500, 2))
+    y = 0.6 * x + rng.standard_normal((1500, 2))
+    ref = pymi.mutual_information(x, y, method)
+    got = pymi.mutual_information(x * sx, y * sy, method)
+    assert got.value == pytest.approx(ref.value, abs=1e-6)
+
+
+def test_entropy_of_huge_values_is_shifted_by_log_scale():
+    x = np.random.default_rng(4).standard_normal((1500, 2))
+    ref = pymi.entropy(x, "kl")
+    got = pymi.entropy(x * 1e160, "kl")
+    assert got.value == pytest.approx(ref.value + 2 * np.log(1e160), rel=1e-9)
+
+
+def test_ksg_discrete_needs_only_k_plus_one_per_class():
+    # X is whitened once over all samples, so a class needs k + 1 points, not d + 2
+    rng = np.random.default_rng(5)
+    y = np.repeat(np.arange(100), 20)
+    x = rng.standard_normal((2000, 30)) + 0.5 * y[:, None] / 100
+    est = KSG(k=5).mutual_information(x, y, discrete_y=True)
+    assert np.isfinite(est.value)
+    with pytest.raises(ValueError, match=r"at least 6 samples per class here \(k=5 neighbours within the class\)"):
+        KSG(k=5).mutual_information(x[:1500], np.r_[y[:1495], [99] * 5], discrete_y=True)
+
+
+def test_wkl_max_weight_norm_validated():
+    with pytest.raises(ValueError, match=r"max_weight_norm must be a number >= 1 .*got 0.5"):
+        WKL(max_weight_norm=0.5)
+
+
+@pytest.mark.parametrize("method", ["kl", "wkl", "ksg"])
+def test_device_cpu_is_honoured_when_a_gpu_is_visible(monkeypatch, method):
+    # KL, WKL and KSG used to drop device= and let the neighbour search pick "auto"
+    import pymi._device
+
+    monkeypatch.setattr(pymi._device, "cuda_device_count", lambda: 1)
+
+    def no_gpu(*args, **kwargs):
+        raise AssertionError("a CUDA kernel was called with device='cpu'")
+
+    for name in ("cuda_knn", "cuda_count_within", "cuda_count_within_pair"):
+        monkeypatch.setattr(pymi._core, name, no_gpu, raising=False)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((500, 2))
+    y = x + rng.standard_normal((500, 2))
+    assert np.isfinite(pymi.mutual_information(x, y, method, device="cpu").value)
+    assert np.isfinite(pymi.mutual_information(x, np.arange(500) % 3, method, discrete_y=True, device="cpu").value)

@@ -35,6 +35,14 @@ STDERR_METHOD = (
     "between the per-sample terms)"
 )
 
+#: The default tie-breaking noise is at least this many float steps (ulps) of a
+#: column's largest value, so that it survives rounding back to the input dtype.
+JITTER_MIN_ULPS = 64
+
+#: Rows still duplicated after jittering (rounding collisions) get new noise this
+#: many times before the estimator gives up with an error.
+JITTER_REDRAWS = 8
+
 
 class TiesWarning(UserWarning):
     """Duplicate samples were found and broken by adding small noise."""
@@ -55,8 +63,12 @@ class MIEstimator:
         each column's standard deviation (seeded by ``random_state``) and warns
         with the fraction of duplicated rows; ``"raise"`` raises.
     jitter_scale : float, optional
-        Relative noise level for ``ties="jitter"``; default 1e-10 for float64
-        and 1e-6 for float32 data.
+        Noise level for ``ties="jitter"``, in units of each column's standard
+        deviation. Default: 1e-10 (at least 64 float64 steps of the column's
+        largest value), added in float64 (float32 input is promoted, because
+        float32 cannot hold noise that small without rounding it away). An
+        explicit value is applied in the input's dtype. Rows that still collide
+        after rounding get new noise, up to 8 times, then a ValueError.
     random_state : None, int or numpy.random.Generator
         Seed for every random step (jitter, subsampling, training).
     n_jobs : int
@@ -174,20 +186,51 @@ class MIEstimator:
             )
             raise ValueError(msg)
         scale = self.jitter_scale
+        promoted = False
         if scale is None:
-            scale = 1e-10 if z.dtype == np.float64 else 1e-6
+            # float32 cannot carry noise small enough to leave the estimate alone and
+            # large enough to survive rounding (after whitening, too): jitter in float64
+            promoted = z.dtype != np.float64
+            z = z.astype(np.float64)
+            scale = 1e-10
         spread = z.std(axis=0).astype(np.float64)
         spread[spread == 0] = 1.0
+        if self.jitter_scale is None:
+            # at least JITTER_MIN_ULPS float steps of the column's largest value, so
+            # that rounding keeps the noise
+            ulps = JITTER_MIN_ULPS * np.finfo(z.dtype).eps * np.max(np.abs(z), axis=0) / spread
+            scale = float(max(scale, float(ulps.max())))
         noise = rng.standard_normal(z.shape) * (scale * spread)
+        jittered = (z + noise).astype(z.dtype)
+        # a few rows can still collide after rounding: redraw their noise
+        for _ in range(JITTER_REDRAWS):
+            still = duplicate_row_mask(jittered)
+            if not still.any():
+                break
+            redraw = rng.standard_normal((int(still.sum()), z.shape[1])) * (scale * spread)
+            jittered[still] = (z[still] + redraw).astype(z.dtype)
+        else:
+            still = duplicate_row_mask(jittered)
+            if still.any():
+                msg = (
+                    f"{name}: {int(still.sum())} rows are still exact duplicates after jittering "
+                    f"with {scale:g} x column std in {z.dtype} ({JITTER_REDRAWS} redraws): the "
+                    f"noise is lost to rounding. Pass float64 input or a larger jitter_scale"
+                )
+                raise ValueError(msg)
         warnings.warn(
             f"{name}: {100 * frac:.2f}% of samples have an exact duplicate (zero neighbour "
-            f"distance); added Gaussian noise of {scale:g} x column std to break ties. Quantised "
+            f"distance); added Gaussian noise of {scale:g} x column std to break ties"
+            f"{' (in float64: float32 cannot hold such noise)' if promoted else ''}. Quantised "
             f"data has no differential entropy: the estimate then depends on the noise level "
             f"(set jitter_scale, or ties='raise' to refuse)",
             TiesWarning,
             stacklevel=4,
         )
-        return (z + noise).astype(z.dtype), {f"ties_jittered_fraction_{name}": frac}
+        info = {f"ties_jittered_fraction_{name}": frac, f"ties_jitter_scale_{name}": scale}
+        if promoted:
+            info[f"ties_promoted_to_float64_{name}"] = True
+        return jittered, info
 
     def _result(self, value: float, contrib: np.ndarray | None, params: dict) -> Estimate:
         n = int(params.pop("_n", contrib.shape[0] if contrib is not None else 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from abc import abstractmethod
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from .. import _core, _neighbors
 from .._validation import check_choice, check_k
-from .._weights import kl_offsets, kl_weights, wkl_weights
+from .._weights import MAX_WEIGHT_NORM, kl_offsets, kl_weights, wkl_weights
 from ._base import EntropySumEstimator
 
 __all__ = ["KL", "WKL"]
@@ -48,7 +49,17 @@ class _KNNEntropy(EntropySumEstimator):
         w = self._weights(d)
         kmax = int(np.nonzero(w)[0].max()) + 1
         backend = self._resolved_backend()
-        dist, _ = _neighbors.knn(z, kmax, metric="euclidean", backend=backend, n_jobs=self.n_jobs)
+        dist, _ = _neighbors.knn(
+            z, kmax, metric="euclidean", backend=backend, n_jobs=self.n_jobs,
+            device=self._resolved_device(),
+        )
+        if not np.all(np.isfinite(dist)):
+            msg = (
+                f"neighbour distances overflow in {z.dtype} (largest |value| "
+                f"{float(np.max(np.abs(z))):.3g}); rescale the data, pass float64 input, or "
+                f"keep whiten=True"
+            )
+            raise ValueError(msg)
         zero = dist[:, 0] == 0
         if zero.any():
             msg = (
@@ -106,11 +117,28 @@ class WKL(_KNNEntropy):
     ----------
     k : int, default 5
         Largest neighbour order.
+    max_weight_norm : float, default 50
+        Largest accepted L1 norm of the weights, the factor by which they can
+        multiply the noise of the per-order estimates. Exact weights exceed it
+        from d = 12 on for every k <= 200 (d = 8-10 at k = 5 pass); such terms
+        raise an error that suggests method='kl' or compression. Pass
+        ``numpy.inf`` to accept any exact weights.
     backend, whiten, **kwargs
         As for :class:`KL`.
     """
 
     name = "wkl"
 
+    def __init__(self, k: int = 5, *, max_weight_norm: float = MAX_WEIGHT_NORM, **kwargs: Any) -> None:
+        super().__init__(k, **kwargs)
+        real = isinstance(max_weight_norm, numbers.Real) and not isinstance(max_weight_norm, bool)
+        if not (real and max_weight_norm >= 1):
+            msg = (
+                f"max_weight_norm must be a number >= 1 (weights sum to 1, so their L1 norm is "
+                f"at least 1); got {max_weight_norm!r}"
+            )
+            raise ValueError(msg)
+        self.max_weight_norm = float(max_weight_norm)
+
     def _weights(self, d: int) -> np.ndarray:
-        return wkl_weights(self.k, d)
+        return wkl_weights(self.k, d, max_norm=self.max_weight_norm)

@@ -73,24 +73,25 @@ class KSG(MIEstimator):
         zx, zy = self._side(x, "x"), self._side(y, "y")
         joint = np.ascontiguousarray(np.concatenate([zx, zy], axis=1))
         backend = self._resolved_backend()
+        device = self._resolved_device()
         dist, _ = _neighbors.knn(
-            joint, self.k, metric="chebyshev", backend=backend, n_jobs=self.n_jobs
+            joint, self.k, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
         )
         eps = np.ascontiguousarray(dist[:, -1])
         nx, ny = _neighbors.count_within_pair(
-            zx, zy, eps, metric="chebyshev", backend=backend, n_jobs=self.n_jobs
+            zx, zy, eps, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
         )
         contrib = digamma(self.k) + digamma(n) - digamma(nx + 1.0) - digamma(ny + 1.0)
         params = {"k": self.k, "whiten": self.whiten, "backend": backend, "variant": "ksg1"}
         return float(contrib.mean()), contrib, params
 
     def _min_samples(self, d: int) -> int:
-        return max(self.k + 1, d + 2 if self.whiten else 2)
+        # X is whitened once over all samples (not per class): a class needs only
+        # its k neighbours
+        return self.k + 1
 
     def _min_samples_reason(self, d: int) -> str:
-        return f"k={self.k} neighbours within the class" + (
-            f" and whitening in d={d}" if self.whiten else ""
-        )
+        return f"k={self.k} neighbours within the class"
 
     def _mi_discrete(self, x, codes, classes, rng):
         n = x.shape[0]
@@ -98,12 +99,13 @@ class KSG(MIEstimator):
         counts = self._check_class_sizes(codes, classes, x.shape[1])
         zx = self._side(x, "x")
         backend = self._resolved_backend()
+        device = self._resolved_device()
         radius = np.empty(n, dtype=zx.dtype)
         for c in range(len(classes)):
             rows = np.nonzero(codes == c)[0]
             dist, _ = _neighbors.knn(
                 np.ascontiguousarray(zx[rows]), self.k, metric="chebyshev",
-                backend=backend, n_jobs=self.n_jobs,
+                backend=backend, n_jobs=self.n_jobs, device=device,
             )
             radius[rows] = dist[:, -1]
         # m_i counts points with distance <= d_i (closed ball, Ross 2014):
@@ -111,7 +113,7 @@ class KSG(MIEstimator):
         closed = np.nextafter(radius, np.array(np.inf, dtype=radius.dtype))
         m = _neighbors.count_within(
             np.ascontiguousarray(zx), closed, metric="chebyshev", backend=backend,
-            n_jobs=self.n_jobs,
+            n_jobs=self.n_jobs, device=device,
         )
         contrib = digamma(n) - digamma(counts[codes]) + digamma(self.k) - digamma(m)
         params = {
