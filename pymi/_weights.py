@@ -152,7 +152,7 @@ def wkl_weights(k: int, d: int, max_norm: float = MAX_WEIGHT_NORM) -> np.ndarray
                 f"k <= {K_SEARCH}"
                 + (f" (not searched above d={D_SEARCH})" if d > D_SEARCH else "")
                 + "; use method='kl', or compress to fewer dimensions first "
-                f"(compress='pca' or 'ae', latent_dim<=7)"
+                "(compress='pca' or 'ae', latent_dim<=7)"
             )
             raise ValueError(msg)
         msg = (

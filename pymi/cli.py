@@ -33,24 +33,55 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(command: str, message: str) -> int:
+    """Print ``pymi <command>: message`` to stderr; the exit status of a usage error (2)."""
+    print(f"pymi {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _columns(spec: str, option: str, n_cols: int) -> list[int] | str:
+    """Column indices from ``"0,2,3"``, or an error message naming ``option``."""
+    try:
+        cols = [int(c) for c in spec.split(",")]
+    except ValueError:
+        return f"{option} must be comma-separated integer column indices, e.g. {option} 0,1; got {spec!r}"
+    bad = [c for c in cols if not -n_cols <= c < n_cols]
+    if bad:
+        return f"{option} columns {bad} are out of range for a table with {n_cols} columns (0..{n_cols - 1})"
+    return cols
+
+
 def _estimate(args: argparse.Namespace) -> int:
     """MI between column groups of a .npy/.csv file."""
+    import os
+
     import pymi
 
     path = args.file
-    if path.endswith(".npy"):
-        data = np.load(path)
-    else:
-        data = np.loadtxt(path, delimiter=",", skiprows=args.skip_header)
-    data = np.asarray(data, dtype=np.float64)
+    if not os.path.isfile(path):
+        return _fail("estimate", f"file {path!r} not found (pass the path of a .npy or .csv table)")
+    try:
+        if path.endswith(".npy"):
+            data = np.load(path, allow_pickle=False)
+        else:
+            data = np.loadtxt(path, delimiter=",", skiprows=args.skip_header)
+        data = np.asarray(data, dtype=np.float64)
+    except ValueError as err:
+        hint = "" if path.endswith(".npy") else " (a header line? pass --skip-header 1)"
+        return _fail("estimate", f"cannot read {path!r} as a numeric table{hint}: {err}")
     if data.ndim != 2:
-        print(f"pymi estimate: {path} must hold a 2-D table; got shape {data.shape}", file=sys.stderr)
-        return 2
-    cols_x = [int(c) for c in args.x.split(",")]
-    cols_y = [int(c) for c in args.y.split(",")]
-    est = pymi.mutual_information(
-        data[:, cols_x], data[:, cols_y], args.method, discrete_y=args.discrete_y, base=args.base
-    )
+        return _fail("estimate", f"{path} must hold a 2-D table; got shape {data.shape}")
+    cols_x = _columns(args.x, "--x", data.shape[1])
+    cols_y = _columns(args.y, "--y", data.shape[1])
+    for cols in (cols_x, cols_y):
+        if isinstance(cols, str):
+            return _fail("estimate", cols)
+    try:
+        est = pymi.mutual_information(
+            data[:, cols_x], data[:, cols_y], args.method, discrete_y=args.discrete_y, base=args.base
+        )
+    except (ValueError, TypeError) as err:
+        return _fail("estimate", str(err))
     print(est)
     return 0
 

@@ -481,3 +481,15 @@ def test_cli_print_config(capsys):
     cfg = json.loads(cap.out)
     assert list(cfg["tasks"]) == ["gaussian-4x4"] and len(cfg["mi_grid"]) == 41
     assert f"{41 * 3 * len(cfg['estimators'])} estimates" in cap.err
+
+
+def test_cli_folder_in_use_and_file_as_out_return_2(tmp_path, capsys):
+    from pymi.cli import main
+
+    (tmp_path / "l").mkdir()
+    (tmp_path / "l" / ".lock").write_text(str(os.getppid()))
+    assert main(["bench", "--quick", "--out", str(tmp_path / "l"), "--no-progress"]) == 2
+    assert "in use by process" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    assert main(["bench", "--quick", "--out", str(tmp_path / "afile"), "--no-progress"]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err

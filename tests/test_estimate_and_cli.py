@@ -45,3 +45,29 @@ def test_cli_estimate_from_csv(tmp_path, capsys):
     out = capsys.readouterr().out
     value = float(out.split()[0])
     assert abs(value - 0.5 * math.log(2)) < 0.1  # I = 1/2 log 2 for unit noise
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "pattern"),
+    [
+        (["--x", "0", "--y", "5"], r"--y columns \[5\] are out of range for a table with 2 columns"),
+        (["--x", "a", "--y", "1"], r"--x must be comma-separated integer column indices"),
+        (["--x", "0", "--y", "1", "--method", "foo"], r"method must be one of"),
+    ],
+)
+def test_cli_estimate_errors_name_the_option(tmp_path, capsys, argv_tail, pattern):
+    import re
+
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.random.default_rng(0).standard_normal((200, 2)), delimiter=",")
+    assert main(["estimate", str(path), *argv_tail]) == 2
+    assert re.search(pattern, capsys.readouterr().err)
+
+
+def test_cli_estimate_missing_file_and_header(tmp_path, capsys):
+    assert main(["estimate", str(tmp_path / "nofile.npy"), "--x", "0", "--y", "1"]) == 2
+    assert "not found" in capsys.readouterr().err
+    path = tmp_path / "h.csv"
+    path.write_text("a,b\n" + "\n".join(f"{i},{i * i % 7}" for i in range(50)))
+    assert main(["estimate", str(path), "--x", "0", "--y", "1"]) == 2
+    assert "pass --skip-header 1" in capsys.readouterr().err

@@ -356,3 +356,74 @@ def test_run_from_before_a_new_config_field_resumes(full_run, tmp_path):
     run(cfg.replace(run_dir=str(old_dir)), plots=False, verbose=False)  # nothing left to do
     with pytest.raises(ConfigMismatchError, match=r"label_estimator: stored None, requested 'ksg'"):
         run(cfg.replace(run_dir=str(old_dir), label_estimator="ksg"), plots=False, verbose=False)
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "pattern"),
+    [
+        ({"estimator": "foo"}, r"method must be one of .*got 'foo'"),
+        ({"estimator_options": {"bogus": 1}}, r"estimator_options \{'bogus': 1\} do not fit estimator='kl'"),
+        ({"n_eval": 10**6}, r"n_eval=1000000 \+ n_train=.* exceed"),
+    ],
+)
+def test_setup_errors_write_nothing(idx_root, tmp_path, changes, pattern):
+    # the folder used to be written first, then the run failed and the bad
+    # config.json blocked every corrected rerun
+    from pymi.ib.experiment import RunSetupError
+
+    run_dir = tmp_path / "r"
+    with pytest.raises(RunSetupError, match=pattern):
+        run(_config(idx_root, run_dir, **changes), plots=False, verbose=False)
+    assert not run_dir.exists()
+
+
+def test_missing_data_writes_nothing(tmp_path):
+    from pymi.ib.experiment import RunSetupError
+
+    run_dir = tmp_path / "r"
+    with pytest.raises(RunSetupError, match=r"mnist test split not found"):
+        run(_config(str(tmp_path / "nowhere"), run_dir), plots=False, verbose=False)
+    assert not run_dir.exists()
+
+
+def test_second_process_on_a_run_folder_is_refused(idx_root, tmp_path, capsys):
+    import os
+
+    from pymi._runlock import RunFolderInUseError
+    from pymi.cli import main
+
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    (run_dir / ".lock").write_text(str(os.getppid()))  # a live process holds it
+    with pytest.raises(RunFolderInUseError, match=r"in use by process \d+"):
+        run(_config(idx_root, run_dir), plots=False, verbose=False)
+    assert sorted(p.name for p in run_dir.iterdir()) == [".lock"]
+    argv = ["ib", "--root", str(idx_root), "--run-dir", str(run_dir), "--device", "cpu", "--quiet",
+            "--n-train", str(N_TRAIN), "--n-eval", str(N_EVAL)]
+    assert main(argv) == 2
+    assert "in use by process" in capsys.readouterr().err
+
+
+def test_cli_setup_error_and_plots_only_typo_return_2(idx_root, tmp_path, capsys):
+    from pymi.cli import main
+
+    assert main(["ib", "--root", str(idx_root), "--run-dir", str(tmp_path / "a"), "--estimator", "foo"]) == 2
+    assert "pymi ib: method must be one of" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    assert main(["ib", "--plots-only", "--run-dir", str(tmp_path / "typo")]) == 2
+    assert "is not one: check --run-dir" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_sigterm_becomes_an_interrupt():
+    import os
+    import signal
+
+    from pymi.ib.cli import _sigterm_as_interrupt
+
+    with pytest.raises(KeyboardInterrupt, match="signal"), _sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(signal.getsignal(signal.SIGTERM))

@@ -304,7 +304,8 @@ def test_device_cpu_is_honoured_when_a_gpu_is_visible(monkeypatch, method):
     monkeypatch.setattr(pymi._device, "cuda_device_count", lambda: 1)
 
     def no_gpu(*args, **kwargs):
-        raise AssertionError("a CUDA kernel was called with device='cpu'")
+        msg = "a CUDA kernel was called with device='cpu'"
+        raise AssertionError(msg)
 
     for name in ("cuda_knn", "cuda_count_within", "cuda_count_within_pair"):
         monkeypatch.setattr(pymi._core, name, no_gpu, raising=False)

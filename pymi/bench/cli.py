@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from .._runlock import RunFolderInUseError
 from .tasks import PRESETS, BenchConfig, ConfigError
 
 __all__ = ["add_parser", "main"]
@@ -196,7 +197,14 @@ def _main(args: argparse.Namespace) -> int:
             f"pymi bench {config.name!r}: {config.n_estimates} estimates -> {out}", file=sys.stderr
         )
         run(config, out_dir=out, resume=not args.no_resume, progress=not args.no_progress)
-    except (ConfigError, FileNotFoundError, FileExistsError) as err:
+    except FileExistsError as err:
+        print(
+            f"pymi bench: error: {err.filename!r} exists and is not a folder; pass --out a "
+            f"folder path (new or a previous run's)",
+            file=sys.stderr,
+        )
+        return 2
+    except (ConfigError, FileNotFoundError, RunFolderInUseError) as err:
         print(f"pymi bench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -32,12 +32,13 @@ import sys
 import time
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._runlock import run_lock
 from .tasks import BenchConfig, ConfigError, load_config, preset
 
 __all__ = [
@@ -65,7 +66,6 @@ CSV_FIELDS: tuple[str, ...] = (
 RESULTS = "results.csv"
 CONFIG = "config.json"
 METADATA = "metadata.json"
-_LOCK = ".lock"
 _MAX_MESSAGE = 500
 
 
@@ -267,42 +267,6 @@ def _write_json(path: Path, data: Any) -> None:
 # --------------------------------------------------------------------------- lock
 
 
-@contextlib.contextmanager
-def _run_lock(out: Path) -> Iterator[None]:
-    """Refuse to run two processes on one run folder (a stale lock of a dead process is taken over)."""
-    lock = out / _LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
-                msg = f"run folder {str(out)!r} is in use by process {pid}; wait for it, or pass a different out_dir (--out)"
-                raise RuntimeError(msg) from None
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        break
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 # --------------------------------------------------------------------------- estimation
 
 
@@ -431,7 +395,7 @@ def run(
     resolved = json.loads(json.dumps(config.to_dict()))
     csv_path, cfg_path, meta_path = out / RESULTS, out / CONFIG, out / METADATA
 
-    with _run_lock(out):
+    with run_lock(out, "--out"):
         if cfg_path.exists():
             try:
                 existing = json.loads(cfg_path.read_text(encoding="utf-8"))

@@ -9,8 +9,12 @@ command resumes after the last completed epoch. Options override single fields o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_parser", "config_from_args", "main"]
@@ -125,8 +129,29 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return IBConfig.quick(**overrides) if args.quick else IBConfig(**overrides)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (timeout, kill, schedulers) into KeyboardInterrupt, so that the
+    run records itself as interrupted instead of staying "running"."""
+
+    def handler(signum: int, frame: Any) -> None:
+        msg = f"signal {signum}"
+        raise KeyboardInterrupt(msg)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from .experiment import run
+    from .._runlock import RunFolderInUseError
+    from .experiment import RunSetupError, run
     from .plots import plot_run
     from .storage import ConfigMismatchError
 
@@ -136,14 +161,25 @@ def _run(args: argparse.Namespace) -> int:
         print(f"pymi ib: {exc}", file=sys.stderr)
         return 2
     if args.plots_only:
+        if not (Path(config.run_dir) / "config.json").is_file():
+            print(
+                f"pymi ib: --plots-only needs a run folder (with config.json); "
+                f"{str(config.run_dir)!r} is not one: check --run-dir",
+                file=sys.stderr,
+            )
+            return 2
         for path in plot_run(config.run_dir):
             print(f"wrote {path}")
         return 0
     try:
-        run_dir = run(config, stop_after=args.stop_after, verbose=not args.quiet)
-    except ConfigMismatchError as exc:
+        with _sigterm_as_interrupt():
+            run_dir = run(config, stop_after=args.stop_after, verbose=not args.quiet)
+    except (RunSetupError, ConfigMismatchError, RunFolderInUseError) as exc:
         print(f"pymi ib: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\npymi ib: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
     print(f"results in {run_dir}")
     return 0
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .._runlock import run_lock
 from .config import IBConfig
 from .storage import RunStore
 
@@ -537,8 +538,14 @@ def run(
 
     Raises
     ------
+    RunSetupError
+        If the configuration cannot run (unknown estimator or options, unusable
+        device, missing data files, more images requested than the split holds);
+        raised before anything is written to ``run_dir``.
     pymi.ib.storage.ConfigMismatchError
         If ``run_dir`` holds a run with a different configuration.
+    pymi._runlock.RunFolderInUseError
+        If another live process is running in ``run_dir``.
 
     References
     ----------
@@ -548,7 +555,50 @@ def run(
     """
     config = IBConfig() if config is None else config
     log: Callable[[str], None] = (lambda s: print(s, flush=True)) if verbose else (lambda s: None)
+    data = _check_setup(config)
     store = RunStore(config.run_dir)
+    store.dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(store.dir, "run_dir / --run-dir"):
+        return _run_locked(config, store, data, stop_after, plots, log)
+
+
+class RunSetupError(ValueError):
+    """The configuration of an information-plane run cannot run (nothing was written)."""
+
+
+def _check_setup(config: IBConfig) -> IBData:
+    """Everything that can fail before the first epoch, checked before ``run_dir`` is touched."""
+    from .._api import make_estimator
+
+    try:
+        resolve_device(config.device)
+        for method, options in (
+            (config.estimator, config.estimator_options),
+            (config.label_estimator, {}),
+        ):
+            if method is not None:
+                try:
+                    make_estimator(
+                        method, k=config.k if method in ("kl", "wkl", "ksg") else None, **options
+                    )
+                except (ValueError, TypeError) as err:
+                    if "invalid option" in str(err):
+                        msg = f"estimator_options {options!r} do not fit estimator={method!r}: {err}"
+                        raise ValueError(msg) from None
+                    raise
+        return load_data(config)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise RunSetupError(str(err)) from err
+
+
+def _run_locked(
+    config: IBConfig,
+    store: RunStore,
+    data: IBData,
+    stop_after: int | None,
+    plots: bool,
+    log: Callable[[str], None],
+) -> Path:
     resumed = store.prepare(config.to_dict(), config.identity(), IBConfig.defaults())
     device = resolve_device(config.device)
     n_threads = _threads(config.n_jobs)
@@ -587,7 +637,7 @@ def run(
     store.write_json(store.metadata_path, meta)
 
     try:
-        _run_epochs(config, store, meta, session, device, n_threads, stop_after, log)
+        _run_epochs(config, store, meta, session, data, device, n_threads, stop_after, log)
     except BaseException as exc:
         session.update(
             {
@@ -631,6 +681,7 @@ def _run_epochs(
     store: RunStore,
     meta: dict[str, Any],
     session: dict[str, Any],
+    data: IBData,
     device: Any,
     n_threads: int,
     stop_after: int | None,
@@ -643,7 +694,6 @@ def _run_epochs(
 
     session_start = time.perf_counter()
     with _torch_settings(n_threads, device):
-        data = load_data(config)
         store.save_array(store.eval_indices_path, data.eval_indices)
         counts = np.bincount(data.eval_labels, minlength=10)
         p = counts[counts > 0] / counts.sum()
