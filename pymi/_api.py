@@ -39,6 +39,8 @@ def make_estimator(method: str, *, k: int | None = None, **options: Any) -> MIEs
     try:
         return reg[method](**options)
     except TypeError as err:
+        if "unexpected keyword argument" not in str(err):
+            raise  # a validated option of the right name: its own message says it all
         msg = f"invalid option for method={method!r}: {err}"
         raise TypeError(msg) from err
 

@@ -15,6 +15,8 @@ import numpy as np
 __all__ = [
     "as_samples",
     "as_labels",
+    "check_n_jobs",
+    "label_array",
     "check_choice",
     "check_k",
     "check_same_length",
@@ -24,10 +26,21 @@ __all__ = [
 
 
 def _to_numpy(x: Any) -> np.ndarray:
-    """Convert array-likes, including torch tensors, to numpy without copying when possible."""
+    """Convert array-likes, including torch tensors, to numpy without copying when possible.
+
+    torch bfloat16 (no numpy equivalent) is widened to float32; non-native byte
+    order (e.g. ``>f8`` read from a file) is converted to native.
+    """
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # torch.Tensor
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
+        t = x.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":
+            t = t.float()
+        arr = t.numpy()
+    else:
+        arr = np.asarray(x)
+    if arr.dtype.byteorder not in ("=", "|") and arr.dtype.kind in "fiub":
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
 
 
 def as_samples(x: Any, name: str = "x") -> np.ndarray:
@@ -76,14 +89,14 @@ def as_samples(x: Any, name: str = "x") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """Encode discrete labels as integer codes.
-
-    Returns
-    -------
-    codes : ndarray of int64, shape (n,)
-    classes : ndarray, the distinct labels in sorted order
-    """
+def label_array(y: Any, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-D numpy array of labels (shape (n,) or (n, 1) accepted), not yet encoded."""
+    if y is None or np.ndim(y) == 0:
+        msg = (
+            f"{name} must be an array with one class label per sample when discrete_y=True; "
+            f"got {y!r}"
+        )
+        raise ValueError(msg)
     arr = _to_numpy(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -96,9 +109,24 @@ def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
     if arr.shape[0] == 0:
         msg = f"{name} is empty; pass one label per sample"
         raise ValueError(msg)
+    return arr
+
+
+def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Encode discrete labels as integer codes.
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n,)
+    classes : ndarray, the distinct labels in sorted order
+    """
+    arr = label_array(y, name)
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)):
-            msg = f"{name} contains NaN or inf labels; discrete labels must be finite"
+            msg = (
+                f"{name} contains NaN or inf labels; discrete labels must be finite (pass "
+                f"nan_policy='omit' to drop those rows)"
+            )
             raise ValueError(msg)
         if np.any(arr != np.round(arr)):
             msg = (
@@ -106,12 +134,23 @@ def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
                 f"labels; pass discrete_y=False for a continuous {name}"
             )
             raise ValueError(msg)
-    classes, codes = np.unique(arr, return_inverse=True)
+    try:
+        classes, codes = np.unique(arr, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in arr.tolist()})
+        msg = (
+            f"{name} labels must be mutually comparable (all numbers or all strings); got a mix "
+            f"of {kinds}; convert them, e.g. {name}.astype(str)"
+        )
+        raise TypeError(msg) from None
     return codes.astype(np.int64).reshape(-1), classes
 
 
 def check_same_length(x: np.ndarray, y: Any, x_name: str = "x", y_name: str = "y") -> None:
     """Raise if two sample arrays have different numbers of rows."""
+    if y is None or np.ndim(y) == 0:
+        msg = f"{y_name} must be an array of samples, one row per row of {x_name}; got {y!r}"
+        raise ValueError(msg)
     if x.shape[0] != np.shape(y)[0]:
         msg = (
             f"{x_name} and {y_name} must have the same number of samples; got "
@@ -133,6 +172,19 @@ def check_k(k: Any, n: int, *, name: str = "k", where: str = "") -> int:
         msg = f"{name}={k} must be smaller than n_samples={n}{where}; lower {name} or pass more samples"
         raise ValueError(msg)
     return k
+
+
+def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
+    """Validate a thread count: -1 (or None) for all cores, or a positive integer."""
+    if n_jobs is None:
+        return -1
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
+        msg = f"{name} must be -1 (all cores) or a positive integer; got {n_jobs!r} of type {type(n_jobs).__name__}"
+        raise TypeError(msg)
+    if n_jobs != -1 and n_jobs < 1:
+        msg = f"{name} must be -1 (all cores) or a positive integer; got {name}={n_jobs}"
+        raise ValueError(msg)
+    return int(n_jobs)
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:

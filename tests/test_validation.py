@@ -314,3 +314,53 @@ def test_device_cpu_is_honoured_when_a_gpu_is_visible(monkeypatch, method):
     y = x + rng.standard_normal((500, 2))
     assert np.isfinite(pymi.mutual_information(x, y, method, device="cpu").value)
     assert np.isfinite(pymi.mutual_information(x, np.arange(500) % 3, method, discrete_y=True, device="cpu").value)
+
+
+@pytest.mark.parametrize("y", [None, 5.0])
+def test_y_not_an_array(xy, y):
+    x, _ = xy
+    with pytest.raises(ValueError, match=r"y must be an array of samples, one row per row of x; got"):
+        pymi.mutual_information(x, y)
+
+
+@pytest.mark.parametrize("labels", [[None, 1], ["a", 1]])
+def test_mixed_label_types(xy, labels):
+    x, _ = xy
+    y = np.array(labels * (len(x) // 2), dtype=object)
+    with pytest.raises(TypeError, match=r"y labels must be mutually comparable .*astype\(str\)"):
+        pymi.mutual_information(x, y, discrete_y=True)
+
+
+def test_nan_labels_follow_nan_policy(xy):
+    x, _ = xy
+    y = (np.arange(len(x)) % 3).astype(np.float64)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match=r"y contains 1 NaN .*nan_policy='omit'"):
+        pymi.mutual_information(x, y, discrete_y=True)
+    est = pymi.mutual_information(x, y, discrete_y=True, nan_policy="omit")
+    assert est.params["n_dropped_nonfinite"] == 1 and est.n == len(x) - 1
+
+
+def test_big_endian_and_bfloat16_inputs(xy):
+    x, _ = xy
+    ref = pymi.entropy(x, "kl")
+    assert pymi.entropy(x.astype(">f8"), "kl").value == ref.value
+    torch = pytest.importorskip("torch")
+    got = pymi.entropy(torch.tensor(x).to(torch.bfloat16), "kl")
+    assert got.value == pytest.approx(ref.value, abs=0.05)  # bfloat16 keeps 8 bits
+
+
+@pytest.mark.parametrize(
+    ("seed", "pattern"),
+    [(-1, r"non-negative integer seed"), (1.5, r"got 1.5 of type float"), ("abc", r"got 'abc' of type str")],
+)
+def test_bad_random_state_at_construction(seed, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        KL(random_state=seed)
+
+
+@pytest.mark.parametrize(("n_jobs", "exc"), [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_bad_n_jobs(n_jobs, exc):
+    with pytest.raises(exc, match=r"n_jobs must be -1 \(all cores\) or a positive integer"):
+        KL(n_jobs=n_jobs)
+    assert KL(n_jobs=None).n_jobs == -1

@@ -17,14 +17,17 @@ import numpy as np
 
 from .._device import resolve_device
 from .._estimate import Estimate, unit_factor
+from .._random import check_random_state
 from .._validation import (
     as_labels,
     as_samples,
     check_choice,
     check_k,
+    check_n_jobs,
     check_same_length,
     drop_nonfinite_rows,
     duplicate_row_mask,
+    label_array,
 )
 from .._whitening import whiten as whiten_samples
 
@@ -72,7 +75,8 @@ class MIEstimator:
     random_state : None, int or numpy.random.Generator
         Seed for every random step (jitter, subsampling, training).
     n_jobs : int
-        Threads for the compiled kernels (-1 or 0: all cores).
+        Threads for the compiled kernels: -1 (or None) for all cores, or a
+        positive integer.
     device : {"auto", "cpu", "cuda"}
         Where kernels run; ``"auto"`` uses a GPU when pymi was built with CUDA
         and one is visible.
@@ -104,8 +108,9 @@ class MIEstimator:
         self.nan_policy = nan_policy
         self.ties = ties
         self.jitter_scale = jitter_scale
+        check_random_state(random_state)  # a clear error for a bad seed, now rather than later
         self.random_state = random_state
-        self.n_jobs = int(n_jobs)
+        self.n_jobs = check_n_jobs(n_jobs)
         self.device = device
 
     # ------------------------------------------------------------------ API
@@ -148,8 +153,9 @@ class MIEstimator:
         x = as_samples(x, "x")
         check_same_length(x, y)
         if discrete_y:
-            codes, classes = as_labels(y, "y")
-            (x, codes), dropped = drop_nonfinite_rows([("x", x), ("y", codes)], self.nan_policy)
+            labels = label_array(y, "y")
+            (x, labels), dropped = drop_nonfinite_rows([("x", x), ("y", labels)], self.nan_policy)
+            codes, classes = as_labels(labels, "y")
             x, tie_info = self._break_ties(x, "x", rng)
             value, contrib, params = self._mi_discrete(x, codes, classes, rng)
         else:
