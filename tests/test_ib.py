@@ -427,3 +427,21 @@ def test_sigterm_becomes_an_interrupt():
     with pytest.raises(KeyboardInterrupt, match="signal"), _sigterm_as_interrupt():
         os.kill(os.getpid(), signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(signal.getsignal(signal.SIGTERM))
+
+
+@pytest.mark.parametrize(
+    ("shape", "label_max", "pattern"),
+    [((32, 32), 2, r"have shape \(32, 32\), but the classifier .* takes 28x28"),
+     ((28, 28), 12, r"labels .* range over 0\.\.12, but the classifier has 10 outputs")],
+)
+def test_data_that_does_not_fit_the_classifier(tmp_path, shape, label_max, pattern):
+    from pymi.ib.experiment import RunSetupError
+
+    root = tmp_path / "idx"
+    root.mkdir()
+    n = 300
+    _write_idx(root / "t10k-images-idx3-ubyte", np.zeros((n, *shape), dtype=np.uint8), 2051)
+    _write_idx(root / "t10k-labels-idx1-ubyte", (np.arange(n) % (label_max + 1)).astype(np.uint8), 2049)
+    with pytest.raises(RunSetupError, match=pattern):
+        run(_config(str(root), tmp_path / "r"), plots=False, verbose=False)
+    assert not (tmp_path / "r").exists()

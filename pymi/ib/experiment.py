@@ -127,6 +127,24 @@ def load_data(config: IBConfig) -> IBData:
         ev_idx = rng.permutation(ev_imgs.shape[0])[: config.n_eval]
         tr_idx = rng.permutation(tr_imgs.shape[0])[: config.n_train]
     ev_idx = np.sort(ev_idx)
+    for split, imgs, labels in (
+        (config.eval_split, ev_imgs, ev_labels),
+        (config.train_split, tr_imgs, tr_labels),
+    ):
+        if imgs.shape[1:] != (28, 28):
+            msg = (
+                f"the {config.data} {split} images in {config.root!r} have shape "
+                f"{imgs.shape[1:]}, but the classifier (GUIDE 4) takes 28x28 MNIST-format "
+                f"digits; pass root= a folder with 28x28 IDX files"
+            )
+            raise ValueError(msg)
+        if labels.size and not (labels.min() >= 0 and labels.max() <= 9):
+            msg = (
+                f"the {config.data} {split} labels in {config.root!r} range over "
+                f"{int(labels.min())}..{int(labels.max())}, but the classifier has 10 outputs "
+                f"(labels 0..9)"
+            )
+            raise ValueError(msg)
     return IBData(
         train_images=(tr_imgs[tr_idx].astype(np.float32) / 255.0),
         train_labels=tr_labels[tr_idx].astype(np.int64),

@@ -235,6 +235,11 @@ def plot_training(
     return path
 
 
+def _k_note(method: str, k: int) -> str:
+    """`` (k=5)`` for the neighbour estimators, nothing for those without a k."""
+    return f" (k={k})" if method in ("kl", "wkl", "ksg") else ""
+
+
 def plot_run(
     run_dir: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None
 ) -> list[Path]:
@@ -260,10 +265,11 @@ def plot_run(
         cfg = json.loads(cfg_path.read_text())
         title = (
             f"{cfg['data']}: n_eval={cfg['n_eval']}, lr={cfg['lr']:g}, sigma={cfg['sigma']:g}, "
-            f"{cfg['estimator']} (k={cfg['k']}) on {cfg['layer_compressor']}-{cfg['layer_dim']} codes"
+            f"{cfg['estimator']}{_k_note(cfg['estimator'], cfg['k'])} on "
+            f"{cfg['layer_compressor']}-{cfg['layer_dim']} codes"
         )
         if cfg.get("label_estimator"):
-            title += f"; I(L;Y) by {cfg['label_estimator']}"
+            title += f"; I(L;Y) by {cfg['label_estimator']}{_k_note(cfg['label_estimator'], cfg['k'])}"
     paths = []
     if mi_rows:
         paths.append(plot_information_plane(mi_rows, out / "ib_plane.png", title=title))
