@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from ._estimate import Estimate
@@ -148,11 +149,29 @@ def mutual_information(
             )
             raise ValueError(msg)
         return est.mutual_information(x, y, discrete_y=discrete_y)
+    if compress not in ("ae", "pca"):
+        msg = f"compress must be None, 'ae' (autoencoder) or 'pca'; got compress={compress!r}"
+        raise ValueError(msg)
     if latent_dim is None:
         msg = f"compress={compress!r} needs latent_dim (the code size, e.g. latent_dim=4)"
         raise ValueError(msg)
     from .compression import compress_pair
 
+    compressor_options = compress_opts.get("compressor_options", {})
+    if not isinstance(compressor_options, Mapping):
+        msg = (
+            f"compressor_options must be a dict of compressor keyword arguments, e.g. "
+            f"{{'max_epochs': 50}}; got {compressor_options!r}"
+        )
+        raise TypeError(msg)
+    # the estimator's seed, device and threads are the compressor's defaults;
+    # compressor_options may set them apart
+    shared_defaults = {
+        "random_state": options.get("random_state"),
+        "device": options.get("device", "auto"),
+        "n_jobs": options.get("n_jobs"),
+        "progress": progress,
+    }
     pair = compress_pair(
         x,
         y,
@@ -161,11 +180,7 @@ def mutual_information(
         discrete_y=discrete_y,
         shared=compress_opts.get("shared", False),
         train_fraction=compress_opts.get("train_fraction", 0.5),
-        random_state=options.get("random_state"),
-        device=options.get("device", "auto"),
-        n_jobs=options.get("n_jobs"),
-        progress=progress,
-        **compress_opts.get("compressor_options", {}),
+        **{**shared_defaults, **compressor_options},
     )
     result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)
     return dataclasses.replace(result, params={**result.params, "compression": pair.params})

@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pymi import _core
+from pymi._validation import user_stacklevel
 
 __all__ = [
     "BandwidthResult",
@@ -199,7 +200,7 @@ def _repair_rows(
             "far below the nearest-neighbour distances, beyond float32 range); recomputing "
             "the whole call on the CPU kernel",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         log_sums[:] = _core.kde_log_kernel_sums(x, bandwidths, shift_sq, n_jobs)
     elif rows.size:

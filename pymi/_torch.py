@@ -209,8 +209,8 @@ def check_run_options(*, random_state: Any, device: Any, n_jobs: Any, progress: 
 
     Raises at construction time, so that a bad option fails before any training.
     """
-    if random_state is not None:
-        resolve_seed(random_state)  # type check now, draw at fit time
+    if random_state is not None and not isinstance(random_state, np.random.Generator):
+        resolve_seed(random_state)  # type check now; a Generator is drawn from at fit time only
     if not (isinstance(device, str) or hasattr(device, "type")):
         msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
         raise ValueError(msg)

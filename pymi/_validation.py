@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "user_stacklevel",
     "as_samples",
     "as_labels",
     "check_n_jobs",
@@ -275,3 +276,21 @@ def duplicate_row_mask(z: np.ndarray) -> np.ndarray:
             _, inv, cnt = np.unique(z[run], axis=0, return_inverse=True, return_counts=True)
             mask[run[cnt[inv.reshape(-1)] > 1]] = True
     return mask
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` that points at the first frame outside pymi.
+
+    Call it from the function that warns; the count works whatever public entry
+    point (``pymi.entropy``, an estimator method, the CLI) led there.
+    """
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)  # the caller: level 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

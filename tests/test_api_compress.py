@@ -60,3 +60,57 @@ def test_progress_with_compression_and_knn_estimator():
         compress="pca", latent_dim=2, progress=False, random_state=0,
     )  # fmt: skip
     assert est.params["compression"]["method"] == "pca"
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+def _pair(n=400, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    return x, x + rng.standard_normal((n, d))
+
+
+def test_compressor_options_may_set_seed_threads_and_device():
+    x, y = _pair()
+    a = pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=2, random_state=0,
+                                compressor_options={"random_state": 5})  # fmt: skip
+    assert np.isfinite(a.value)
+    torch = pytest.importorskip("torch")
+    del torch
+    b = pymi.mutual_information(
+        x, y, "kl", compress="ae", latent_dim=2, random_state=0,
+        compressor_options={"n_jobs": 1, "device": "cpu", "max_epochs": 1, "random_state": 3},
+    )  # fmt: skip
+    assert np.isfinite(b.value)
+
+
+def test_compress_argument_errors_name_the_argument():
+    x, y = _pair()
+    with pytest.raises(ValueError, match=r"compress must be None, 'ae' \(autoencoder\) or 'pca'; got compress='PCA'"):
+        pymi.mutual_information(x, y, "kl", compress="PCA", latent_dim=2)
+    with pytest.raises(ValueError, match=r"latent_dim must be a positive int, or a pair"):
+        pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=0)
+    with pytest.raises(TypeError, match=r"compressor_options must be a dict"):
+        pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=2, compressor_options=[1])
+    # a list works like a tuple
+    assert np.isfinite(pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=[2, 2]).value)
+
+
+def test_conv_autoencoder_latent_dim_above_pixel_count():
+    pytest.importorskip("torch")
+    from pymi.compression import ConvAutoencoder
+
+    imgs = np.random.default_rng(0).random((120, 4, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"latent_dim=64 must not exceed the 16 values of an image"):
+        ConvAutoencoder(64, max_epochs=1).fit(imgs)
+
+
+def test_generator_seed_is_not_drawn_at_construction():
+    pytest.importorskip("torch")
+    from pymi.estimators import MINE
+
+    g = np.random.default_rng(0)
+    before = g.bit_generator.state
+    MINE(random_state=g)
+    assert g.bit_generator.state == before

@@ -207,3 +207,43 @@ def test_tiny_end_to_end_writes_csv_tables_and_figure(tmp_path):
         table = list(csv.DictReader(fh))
     assert {r["estimator"] for r in table} == set(cfg.estimators)
     assert all(r["n_0-6"] in ("1", "2") for r in table)
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+def test_unequal_dims_with_a_compressor_are_refused_at_validation():
+    cfg = image_config(
+        tasks={"g": {"generator": "correlated_normal", "dim_x": 8, "dim_y": 4, "compressors": {"pca": PCA}}},
+        estimators={"pca+kl": {"method": "kl", "k": 3, "codes": "pca"}},
+    )
+    with pytest.raises(bench.ConfigError, match=r"one compressor encodes both X and Y.*\(8,\) vs \(4,\)"):
+        cfg.validate()
+
+
+def test_student_t_compressor_trains_at_the_smallest_valid_mi():
+    from pymi.datasets.student import student_t_mi_correction
+
+    cfg = image_config(
+        tasks={"t": {"generator": "student_t", "dim_x": 8, "dim_y": 8, "df": 3, "compressors": {"pca": PCA}}},
+        estimators={"pca+kl": {"method": "kl", "k": 3, "codes": "pca"}},
+        mi_grid=[1.0, 2.0],
+    )
+    cfg.validate()
+    task = cfg.tasks["t"]
+    assert compressed._smallest_mi(task) == pytest.approx(student_t_mi_correction(3, 8, 8))
+    images = compressed.training_images(task, task.compressor_specs["pca"])
+    assert images.shape == (240, 8) and np.all(np.isfinite(images))
+
+
+def test_compression_options_pass_estimator_validation():
+    cfg = image_config(
+        tasks={"g": {"generator": "correlated_normal", "dim_x": 8, "dim_y": 8}},
+        estimators={
+            "pca+kl": {
+                "method": "kl", "k": 3, "compress": "pca", "latent_dim": 2, "train_fraction": 0.7,
+                "shared": True, "compressor_options": {},
+            }
+        },
+    )  # fmt: skip
+    cfg.validate()

@@ -364,3 +364,14 @@ def test_bad_n_jobs(n_jobs, exc):
     with pytest.raises(exc, match=r"n_jobs must be -1 \(all cores\) or a positive integer"):
         KL(n_jobs=n_jobs)
     assert KL(n_jobs=None).n_jobs == -1
+
+
+@pytest.mark.parametrize("entry", ["function", "class"])
+def test_ties_warning_points_at_the_caller(entry):
+    x = np.repeat(np.random.default_rng(0).standard_normal((100, 2)), 2, axis=0)
+    with pytest.warns(pymi.TiesWarning) as record:
+        if entry == "function":
+            pymi.entropy(x, "kl")
+        else:
+            KL().entropy(x)
+    assert record[0].filename == __file__

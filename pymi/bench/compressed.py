@@ -201,7 +201,9 @@ def parse_compressors(task: str, spec: object) -> dict[str, CompressorSpec]:
     return {name: CompressorSpec.from_dict(task, name, s) for name, s in spec.items()}
 
 
-def validate_compressors(task: Any, sample_shape: tuple[int, ...]) -> None:
+def validate_compressors(
+    task: Any, sample_shape: tuple[int, ...], y_shape: tuple[int, ...] | None = None
+) -> None:
     """Build each compressor once (unfitted) so that a bad option fails before the run."""
     err = _config_error()
     for spec in task.compressor_specs.values():
@@ -213,6 +215,13 @@ def validate_compressors(task: Any, sample_shape: tuple[int, ...]) -> None:
             )
             raise err(msg) from None
         n_feat = int(np.prod(sample_shape))
+        if y_shape is not None and tuple(y_shape) != tuple(sample_shape):
+            msg = (
+                f"task {task.name!r} compressor {spec.name!r}: one compressor encodes both X and Y, "
+                f"but their samples differ in shape ({tuple(sample_shape)} vs {tuple(y_shape)}); "
+                f"use a task with equal dim_x and dim_y, or no compressor"
+            )
+            raise err(msg)
         if spec.latent_dim >= n_feat:
             msg = f"task {task.name!r} compressor {spec.name!r}: latent_dim={spec.latent_dim} must be smaller than the {n_feat} features of a sample"
             raise err(msg)
@@ -222,15 +231,27 @@ def validate_compressors(task: Any, sample_shape: tuple[int, ...]) -> None:
 # --------------------------------------------------------------------------- training data
 
 
+def _smallest_mi(task: Any) -> float:
+    """The smallest true MI the task's generator accepts (nats)."""
+    if task.generator == "student_t":
+        from ..datasets.student import student_t_mi_correction
+
+        args = task.args  # df, dim_x and dim_y are required arguments of student_t
+        return float(student_t_mi_correction(args["df"], args["dim_x"], args["dim_y"]))
+    return 0.0
+
+
 def training_images(task: Any, spec: CompressorSpec) -> np.ndarray:
     """``spec.n_train`` fresh images of the task's marginal (X and Y of MI-0 pairs, stacked).
 
     The marginal of each side does not depend on the true MI (the latents of each
-    side are standard normal at every MI), so MI = 0 gives independent images.
+    side are standard normal at every MI, times the shared chi-square scale for
+    Student-t), so the smallest MI the generator allows (0, or the Student-t
+    correction) gives the most independent pairs.
     """
     rng = np.random.default_rng(spec.seed(task.name))
     half = (spec.n_train + 1) // 2
-    sample = task.sample(0.0, half, rng)
+    sample = task.sample(_smallest_mi(task), half, rng)
     return np.concatenate([sample.x, sample.y], axis=0)[: spec.n_train]
 
 

@@ -354,9 +354,10 @@ def check_estimator_options(method: str, options: Mapping[str, Any], *, where: s
     Options that :func:`pymi.mutual_information` itself takes (e.g. ``compress`` once
     compression lands there) are not estimator-class options and are skipped here.
     """
-    from .._api import make_estimator
+    from .._api import _COMPRESS_OPTIONS, make_estimator
 
-    opts = {k: v for k, v in options.items() if k not in _mi_call_keywords() or k == "k"}
+    skip = _mi_call_keywords() | set(_COMPRESS_OPTIONS)
+    opts = {k: v for k, v in options.items() if k not in skip or k == "k"}
     opts.setdefault("random_state", 0)
     try:
         make_estimator(method, **opts)
@@ -514,7 +515,7 @@ class TaskSpec:
         if self.compressors:
             from .compressed import validate_compressors
 
-            validate_compressors(self, tuple(trial.x.shape[1:]))
+            validate_compressors(self, tuple(trial.x.shape[1:]), tuple(trial.y.shape[1:]))
 
 
 # --------------------------------------------------------------------------- config

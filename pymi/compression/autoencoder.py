@@ -535,6 +535,14 @@ class ConvAutoencoder(_TorchAutoencoder):
     def _prepare(self, x: np.ndarray, *, fitting: bool) -> np.ndarray:
         chw = self._image_chw(x)
         if fitting:
+            n_values = int(np.prod(chw))
+            if self.latent_dim > n_values:
+                msg = (
+                    f"latent_dim={self.latent_dim} must not exceed the {n_values} values of an "
+                    f"image of shape {chw} (C, H, W); use the images as they are or pass a "
+                    f"smaller latent_dim"
+                )
+                raise ValueError(msg)
             self.image_chw_ = chw
         return x.reshape(x.shape[0], *chw).astype(np.float32, copy=False)
 

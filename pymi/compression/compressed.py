@@ -9,6 +9,7 @@ error), with equality when the encoders are injective on the data's support.
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -440,6 +441,8 @@ def compress_pair(
     ((500, 2), (500, 1), 500)
     """
     xa, ya = to_numpy(x), to_numpy(y)
+    if isinstance(latent_dim, list):
+        latent_dim = tuple(latent_dim)
     if isinstance(latent_dim, tuple):
         if len(latent_dim) != 2:
             msg = f"latent_dim must be an int or a pair (x, y); got latent_dim={latent_dim!r}"
@@ -447,6 +450,13 @@ def compress_pair(
         lx, ly = latent_dim
     else:
         lx, ly = latent_dim, latent_dim
+    for v in (lx, ly):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
+            msg = (
+                f"latent_dim must be a positive int, or a pair (x, y) of positive ints or None; "
+                f"got latent_dim={latent_dim!r}"
+            )
+            raise ValueError(msg)
     if discrete_y:
         if isinstance(latent_dim, tuple) and ly is not None:
             msg = f"discrete_y=True: y is not compressed, so its latent_dim must be None; got latent_dim={latent_dim!r}"

@@ -28,6 +28,7 @@ from .._validation import (
     drop_nonfinite_rows,
     duplicate_row_mask,
     label_array,
+    user_stacklevel,
 )
 from .._whitening import whiten as whiten_samples
 
@@ -231,7 +232,7 @@ class MIEstimator:
             f"data has no differential entropy: the estimate then depends on the noise level "
             f"(set jitter_scale, or ties='raise' to refuse)",
             TiesWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         info = {f"ties_jittered_fraction_{name}": frac, f"ties_jitter_scale_{name}": scale}
         if promoted:
