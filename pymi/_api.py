@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ._estimate import Estimate
 from .estimators import KL, KSG, WKL, Gaussian, MIEstimator
 
@@ -157,6 +159,7 @@ def mutual_information(
         raise ValueError(msg)
     from .compression import compress_pair
 
+    x, y, n_dropped = _omit_nonfinite_rows(x, y, options.get("nan_policy", "raise"))
     compressor_options = compress_opts.get("compressor_options", {})
     if not isinstance(compressor_options, Mapping):
         msg = (
@@ -183,4 +186,21 @@ def mutual_information(
         **{**shared_defaults, **compressor_options},
     )
     result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)
-    return dataclasses.replace(result, params={**result.params, "compression": pair.params})
+    params = {**result.params, "compression": pair.params, "n_dropped_nonfinite": n_dropped}
+    return dataclasses.replace(result, params=params)
+
+
+def _omit_nonfinite_rows(x: Any, y: Any, nan_policy: str) -> tuple[Any, Any, int]:
+    """With ``nan_policy="omit"``, drop rows with NaN/inf in x or y before compression."""
+    if nan_policy != "omit":
+        return x, y, 0
+    from ._torch import to_numpy
+
+    xa, ya = to_numpy(x), to_numpy(y)
+    keep = np.ones(xa.shape[0], dtype=bool)
+    for arr in (xa, ya):
+        if arr.dtype.kind == "f" and arr.shape[0] == keep.shape[0]:
+            keep &= np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
+    if keep.all():
+        return x, y, 0
+    return xa[keep], ya[keep], int((~keep).sum())

@@ -114,3 +114,12 @@ def test_generator_seed_is_not_drawn_at_construction():
     before = g.bit_generator.state
     MINE(random_state=g)
     assert g.bit_generator.state == before
+
+
+def test_nan_policy_omit_applies_before_compression():
+    x, y = _pair()
+    x[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"x contains 1 NaN"):
+        pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=2)
+    est = pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=2, nan_policy="omit")
+    assert est.params["n_dropped_nonfinite"] == 1 and np.isfinite(est.value)
