@@ -108,7 +108,12 @@ def _points(x: ArrayLike) -> NDArray[np.floating]:
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
-    return np.ascontiguousarray(x)
+    x = np.ascontiguousarray(x)
+    if x.ndim == 2:
+        from pymi._neighbors import check_squared_range
+
+        check_squared_range(x, "x")
+    return x
 
 
 def _log_kernel_sums(

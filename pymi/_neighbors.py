@@ -216,6 +216,25 @@ def _as_points(x: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def check_squared_range(x: np.ndarray, name: str = "x") -> None:
+    """Raise if squared Euclidean distances of ``x`` could overflow its dtype.
+
+    Every kernel squares coordinate differences in the input dtype; with
+    |x| <= sqrt(max / (4 d)) no sum of d squared differences can overflow.
+    """
+    if x.size == 0:
+        return
+    limit = float(np.sqrt(np.finfo(x.dtype).max / (4.0 * max(1, x.shape[1]))))
+    biggest = float(np.max(np.abs(x)))
+    if biggest > limit:  # NaN compares False: the finite checks report it
+        msg = (
+            f"{name} has values up to {biggest:.3g}: squared Euclidean distances overflow "
+            f"{x.dtype} above |{name}| = {limit:.3g} in d={x.shape[1]}; rescale {name} (pymi's "
+            f"estimators whiten it first) or pass float64"
+        )
+        raise ValueError(msg)
+
+
 def _as_radius(radius: float | np.ndarray, n: int, dtype: np.dtype) -> np.ndarray:
     r = np.asarray(radius)
     if r.dtype.kind not in "biuf":
@@ -293,6 +312,8 @@ def knn(
     """
     _check_metric(metric)
     xa = _as_points(x, "x")
+    if metric != "chebyshev":
+        check_squared_range(xa, "x")
     nj = _n_jobs(n_jobs)
     chosen = _resolve_backend(backend, device, BACKENDS, "knn")
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
@@ -342,6 +363,8 @@ def count_within(
     """
     _check_metric(metric)
     xa = _as_points(x, "x")
+    if metric != "chebyshev":
+        check_squared_range(xa, "x")
     nj = _n_jobs(n_jobs)
     chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within")
     n, d = xa.shape
@@ -397,6 +420,9 @@ def count_within_pair(
             "(convert one with .astype)"
         )
         raise ValueError(msg)
+    if metric != "chebyshev":
+        check_squared_range(xa, "x")
+        check_squared_range(ya, "y")
     nj = _n_jobs(n_jobs)
     chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within_pair")
     n = xa.shape[0]

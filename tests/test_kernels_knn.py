@@ -585,3 +585,54 @@ def test_cuda_rejects_non_finite_points():
         _core.cuda_knn(x, 2, "euclidean")
     with pytest.raises(ValueError, match="NaN or infinite"):
         _core.cuda_count_within(x, np.ones(10), "chebyshev")
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+@pytest.mark.parametrize("n", [40, 70, 150, 333])
+def test_kdtree_partial_leaf_lanes_never_enter_the_list(n):
+    # all distances overflow to +inf: lanes past a leaf's end (also +inf) used to
+    # pass "<= worst" while the list filled, reading perm past the leaf and
+    # returning the point itself or one neighbour twice
+    x = (np.random.default_rng(0).standard_normal((n, 2)) * 1e20).astype(np.float32)
+    _, idx = _core.knn(x, 20, "euclidean", "kdtree", 0)
+    for i, row in enumerate(idx):
+        assert i not in row
+        assert len(set(row.tolist())) == len(row)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squared_distance_overflow_is_refused(dtype):
+    from pymi import _kde
+
+    big = np.sqrt(np.finfo(dtype).max) / 2
+    x = (np.random.default_rng(1).standard_normal((50, 2)) * big).astype(dtype)
+    with pytest.raises(ValueError, match=r"squared Euclidean distances overflow"):
+        knn(x, 3)
+    with pytest.raises(ValueError, match=r"squared Euclidean distances overflow"):
+        count_within(x, 1.0, metric="euclidean")
+    with pytest.raises(ValueError, match=r"squared Euclidean distances overflow"):
+        _kde.loo_log_density(x, np.array([1.0]))
+    knn(x, 3, metric="chebyshev")  # no squares: fine
+
+
+def test_ksg_faiss_backend_counts_with_pymi():
+    pytest.importorskip("faiss")
+    from pymi.estimators import KSG
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((500, 2))
+    y = x + rng.standard_normal((500, 2))
+    a = KSG(backend="faiss").mutual_information(x, y)
+    b = KSG(backend="brute").mutual_information(x, y)
+    assert a.value == pytest.approx(b.value, abs=1e-9)
+
+
+def test_kde_threads_capped_by_work():
+    x = np.random.default_rng(3).standard_normal((200, 2))
+    h = np.array([0.5])
+    s = np.zeros(200)
+    np.testing.assert_array_equal(
+        _core.kde_log_kernel_sums(x, h, s, 2000), _core.kde_log_kernel_sums(x, h, s, 1)
+    )

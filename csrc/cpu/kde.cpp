@@ -465,7 +465,9 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
 template <class T>
 void run(const T* x, index_t n, index_t d, const double* h, index_t m, const double* shift_sq,
          double* out, int n_jobs) {
-    const int nt = resolve_threads(n_jobs);
+    // no more threads than row blocks (n_jobs may exceed the work, e.g. n_jobs=2000 at n=200)
+    const int nt = static_cast<int>(std::min<index_t>(
+        resolve_threads(n_jobs), std::max<index_t>(1, (n + kBlockRows - 1) / kBlockRows)));
     const index_t ncols = (n + kChunk - 1) / kChunk * kChunk;
     std::vector<T> xt(static_cast<std::size_t>(d * ncols), std::numeric_limits<T>::infinity());
     std::vector<double> c(static_cast<std::size_t>(m));

@@ -58,6 +58,9 @@ inline void scan_leaf_vec(const KDTree<T>& tree, const T* q, index_t self, index
         for (int c = 0; c < D; ++c) s = P::vacc(s, load(soa + c * stride + j0) - q[c]);
         if (end - j0 < W) s = lane < splat<T>(T(end - j0)) ? s : inf;
         unsigned bits = le_bits(s, splat<T>(top.worst()));
+        // lanes past `end` are +inf, which still passes `<= worst` while the list is
+        // filling (worst = +inf): drop them, or perm would be read past the leaf
+        if (end - j0 < W) bits &= (1u << (end - j0)) - 1u;
         while (bits) {
             const int l = __builtin_ctz(bits);
             bits &= bits - 1;

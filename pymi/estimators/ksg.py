@@ -15,6 +15,11 @@ from ._base import MIEstimator
 __all__ = ["KSG"]
 
 
+def _count_backend(backend: str) -> str:
+    """faiss does kNN only: the radius counts then use pymi's own engine."""
+    return "auto" if backend == "faiss" else backend
+
+
 class KSG(MIEstimator):
     """KSG estimator of I(X; Y), algorithm 1 (Kraskov, Stögbauer & Grassberger 2004).
 
@@ -38,7 +43,8 @@ class KSG(MIEstimator):
         invertible linear maps of each side, so this changes nothing in
         expectation but makes the max-norm balls treat all directions alike.
     backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
-        Engine for the joint kNN search and the marginal counts.
+        Engine for the joint kNN search and the marginal counts ("faiss": the
+        kNN search only; the counts then use pymi's engine).
     **kwargs
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
@@ -79,7 +85,8 @@ class KSG(MIEstimator):
         )
         eps = np.ascontiguousarray(dist[:, -1])
         nx, ny = _neighbors.count_within_pair(
-            zx, zy, eps, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
+            zx, zy, eps, metric="chebyshev", backend=_count_backend(backend), n_jobs=self.n_jobs,
+            device=device,
         )
         contrib = digamma(self.k) + digamma(n) - digamma(nx + 1.0) - digamma(ny + 1.0)
         params = {"k": self.k, "whiten": self.whiten, "backend": backend, "variant": "ksg1"}
@@ -112,7 +119,7 @@ class KSG(MIEstimator):
         # a strict count at the next representable radius.
         closed = np.nextafter(radius, np.array(np.inf, dtype=radius.dtype))
         m = _neighbors.count_within(
-            np.ascontiguousarray(zx), closed, metric="chebyshev", backend=backend,
+            np.ascontiguousarray(zx), closed, metric="chebyshev", backend=_count_backend(backend),
             n_jobs=self.n_jobs, device=device,
         )
         contrib = digamma(n) - digamma(counts[codes]) + digamma(self.k) - digamma(m)
