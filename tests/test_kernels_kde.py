@@ -673,3 +673,29 @@ def test_kde_estimator_on_cuda_computes_each_shift_once(monkeypatch):
     assert sorted(calls) == [(500, 1), (500, 2), (500, 3)]  # joint once, each marginal once
     assert got_h == pytest.approx(want_h, abs=1e-5)
     assert got_i == pytest.approx(want_i, abs=1e-5)
+
+
+# --- regressions from the session-4 review -----------------------------------
+
+
+@pytest.mark.parametrize("d", [5, 20])
+@pytest.mark.parametrize("shift_kind", ["upper_bound", "zero", "nn"])
+def test_any_shift_is_accurate_on_clustered_data(d, shift_kind):
+    # tight clusters far apart, h far below the nearest-neighbour distances: the
+    # float rounding of a shift move (u |mu|, mu ~ 1e5 here) used to leave the
+    # largest term at 2^-57 instead of 1 (1.5e-6 relative), and a zero shift left
+    # every exponent near -80 (4e-6); both are settled now (~1e-7)
+    rng = np.random.default_rng(3)
+    n = 1500
+    centers = rng.standard_normal((20, d)) * 50
+    scales = np.geomspace(0.01, 1, 20)[rng.integers(0, 20, n)]
+    x = centers[rng.integers(0, 20, n)] + rng.standard_normal((n, d)) * scales[:, None]
+    h = np.array([0.01, 0.1, 1.0])
+    shift = {
+        "upper_bound": _kde.upper_bound_shift(x),
+        "zero": np.zeros(n),
+        "nn": _kde.nn_squared_distances(x),
+    }[shift_kind]
+    got = _core.kde_log_kernel_sums(x, h, shift, 1)
+    expected = ref.log_kernel_sums(x, h)
+    assert np.max(np.abs(np.expm1(got - expected))) < 5e-7

@@ -39,16 +39,23 @@
 // the pairs are skipped; at bandwidths comparable to the data scale none are.
 //
 // Robustness (any shift >= 0 gives the right answer; the nearest-neighbour one
-// is just the fastest):
+// is just the fastest). Every exponent carries a rounding error of ~u |rs c2|
+// (rs rounded to float), so the terms that matter must have exponents near 0:
 // - too large a shift (e.g. an upper bound such as the distance to any other
 //   point): when a chunk holds a term above 2^kRescaleLog2, the row's shift
 //   moves down to that chunk's minimum and the partial sums are rescaled
-//   (online log-sum-exp; O(log n) times per row for a random upper bound);
-// - too small a shift (e.g. 0), or h so small that float32 loses the nearest
-//   term: a row whose largest term is below 2^-kMaxLog2Term = e^-60, or whose
-//   sum is not finite and positive, is recomputed exactly in double with its
-//   own minimum as the shift. With the nearest-neighbour shift this never
+//   (online log-sum-exp; O(log n) times per row for a random upper bound),
+//   then settles once more if the float rounding of that move left the chunk's
+//   largest term below 2^-kSettleLog2;
+// - too small a shift (e.g. 0): a row whose largest term comes out below
+//   2^-kSettleLog2 is swept a second time with its shift moved up to its
+//   smallest distance (rows with a good shift are not swept again);
+// - h so small that float32 loses the nearest term, or a sum that is not
+//   finite and positive: the row is recomputed exactly in double with its own
+//   minimum as the shift. With the nearest-neighbour shift this never
 //   triggers for h > ~1e-4 * nearest-neighbour distance.
+// Measured on clustered data at h = 0.01 (n = 6000, d = 2..20): <= 2.6e-7
+// relative for upper-bound, zero and nearest-neighbour shifts alike.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -71,7 +78,8 @@ constexpr index_t kTileCols = 1024;   // columns per L2 tile (multiple of kChunk
 constexpr index_t kBlockRows = 32;    // query rows per OpenMP work item
 constexpr index_t kGroupRows = 4;     // rows that sweep a panel together (it stays in L1)
 constexpr float kMaxLog2Term = 86.0f;  // fast path iff the largest term is in [2^-86, 2^86]
-constexpr float kRescaleLog2 = 16.0f;  // move the shift down once a term exceeds 2^16
+constexpr float kRescaleLog2 = 4.0f;   // move the shift down once a term exceeds 2^4
+constexpr float kSettleLog2 = 1.0f;    // after a move, settle again if the chunk's largest term < 2^-1
 constexpr int kSkipMarginLog2 = 32;    // skipped terms add up to < 2^-32 of a row's sum
 // rowmin marker of a row left to exact_row (its g = -inf * c2 = +inf fails the check)
 constexpr float kPoisoned = -std::numeric_limits<float>::infinity();
@@ -372,6 +380,25 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
 
     const index_t ntiles = (P.ncols + kTileCols - 1) / kTileCols;
     const index_t first_tile = i0 / kTileCols;
+    // Sweep 0 takes every row; sweep 1 redoes the rows whose largest term came out
+    // below 2^-kSettleLog2 (the shift was too small, e.g. 0), with the shift moved
+    // up to their smallest distance, so that their largest term is ~1 as well.
+    std::vector<char> in_sweep(static_cast<std::size_t>(nb), 1);
+    for (int sweep = 0; sweep < 2; ++sweep) {
+    if (sweep == 1) {
+        bool any = false;
+        for (index_t ri = 0; ri < nb; ++ri) {
+            const bool low = rowmin[ri] != kPoisoned && std::isfinite(rowmin[ri]) &&
+                             rowmin[ri] * P.c2min < -kSettleLog2;
+            in_sweep[ri] = low;
+            if (!low) continue;
+            any = true;
+            shift[ri] += static_cast<T>(rowmin[ri]);
+            rowmin[ri] = std::numeric_limits<float>::infinity();
+            std::fill(acc.begin() + ri * m * kLanes, acc.begin() + (ri + 1) * m * kLanes, 0.0);
+        }
+        if (!any) break;
+    }
     for (index_t t = 0; t < ntiles; ++t) {
         const index_t jt = ((first_tile + t) % ntiles) * kTileCols;
         const index_t jt1 = std::min(jt + kTileCols, P.ncols);
@@ -390,7 +417,7 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                 for (index_t r = 0; r < rows; ++r) {
                     const index_t i = g + r;
                     const index_t ri = i - i0;
-                    if (rowmin[ri] == kPoisoned) continue;  // row goes to exact_row
+                    if (rowmin[ri] == kPoisoned || !in_sweep[ri]) continue;  // poisoned: exact_row
                     const bool diag = i >= j0 && i < j0 + kChunk;
                     const float lb_rs = static_cast<float>(lb - shift[ri]);
                     if (!diag && (lb_rs - rowmin[ri]) * P.c2max < -P.skip_log2) continue;
@@ -416,16 +443,24 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
                     const bool diag = i >= j0 && i < j0 + kChunk;
                     if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();  // j == i
                     float mu = chunk_min(rsr);
-                    // Invariant for the exponentials: every exponent rs * c2 <= kRescaleLog2.
-                    for (int tries = 0; mu * P.c2min > kRescaleLog2; ++tries) {
+                    // Every exponent carries a rounding error of ~u |rs c2|, so the
+                    // terms that matter must have small exponents. Invariant: every
+                    // exponent rs * c2 <= kRescaleLog2; a chunk with a larger term
+                    // moves the shift down to its minimum (the shift was too large),
+                    // then settles once more if the float rounding of that move
+                    // (u |mu|, large when the old shift was far off) left the chunk's
+                    // largest term below 2^-kSettleLog2. (A shift that was too small
+                    // is corrected by the second sweep below.)
+                    for (int tries = 0;
+                         mu * P.c2min > kRescaleLog2 || (tries > 0 && mu * P.c2min < -kSettleLog2);
+                         ++tries) {
                         if (tries == 3) {  // h so small that rounding keeps it from settling
                             mu = kPoisoned;
                             break;
                         }
-                        // A term above 2^kRescaleLog2: the shift was too large (not the
-                        // nearest-neighbour distance). Move it down to this chunk's
-                        // minimum, rescale what was summed so far (online log-sum-exp)
-                        // and redo the chunk's distances against the new shift.
+                        // Move the shift to this chunk's minimum, rescale what was summed
+                        // so far (online log-sum-exp) and redo the chunk's distances
+                        // against the new shift.
                         for (index_t b = 0; b < m; ++b) {
                             const double f = std::exp2(-static_cast<double>(mu) * P.c2[b]);
                             for (index_t l = 0; l < kLanes; ++l) a[b * kLanes + l] *= f;
@@ -442,6 +477,7 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
             }
         }
     }
+    }  // sweeps
 
     std::vector<char> need(static_cast<std::size_t>(m));
     std::vector<double> scratch;
