@@ -18,7 +18,10 @@ Backends
     GPU when the device is CUDA and faiss has GPUs; kNN only. faiss works in
     float32 and breaks ties its own way: the neighbour *distances* are
     recomputed exactly in the input dtype, but near-ties may select different
-    (equally near) indices than the exact backends.
+    (equally near) indices than the exact backends, and on data far from the
+    origin relative to its spread (|x|^2 + |y|^2 - 2 x.y cancels in float32)
+    faiss can pick neighbours that are not the nearest: centre the data first
+    (pymi's estimators whiten it, which centres).
 ``"cuda"``
     The pymi CUDA kernels (``_core.cuda_*``); they raise ``RuntimeError`` when
     pymi was built without CUDA or no device is visible.
