@@ -256,7 +256,8 @@ def test_jitter_lost_to_rounding_raises():
 
 def test_float32_distance_overflow_raises():
     x = (np.random.default_rng(0).standard_normal((500, 2)) * 1e20).astype(np.float32)
-    with pytest.raises(ValueError, match=r"neighbour distances overflow in float32 .*rescale"):
+    # refused before the search (pymi._neighbors.check_squared_range)
+    with pytest.raises(ValueError, match=r"squared Euclidean distances overflow float32 .*rescale x"):
         pymi.entropy(x, "kl", whiten=False)
 
 
