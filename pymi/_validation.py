@@ -176,13 +176,15 @@ def check_k(k: Any, n: int, *, name: str = "k", where: str = "") -> int:
 
 
 def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
-    """Validate a thread count: -1 (or None) for all cores, or a positive integer."""
+    """Validate a thread count: -1, 0 or None for all cores (returned as -1), or a positive integer."""
     if n_jobs is None:
         return -1
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
         msg = f"{name} must be -1 (all cores) or a positive integer; got {n_jobs!r} of type {type(n_jobs).__name__}"
         raise TypeError(msg)
-    if n_jobs != -1 and n_jobs < 1:
+    if n_jobs in (-1, 0):
+        return -1
+    if n_jobs < 1:
         msg = f"{name} must be -1 (all cores) or a positive integer; got {name}={n_jobs}"
         raise ValueError(msg)
     return int(n_jobs)

@@ -33,6 +33,12 @@ WEIGHT_TOL = 1e-8
 #: estimates): admits every k for d <= 7 and k = 5 up to d = 10, refuses d >= 12.
 MAX_WEIGHT_NORM = 50.0
 
+#: How to get under the default bound by compression (k = 5 passes up to d = 10).
+_COMPRESS_HINT = (
+    "compress first so that every entropy term has at most 10 dimensions (for MI the "
+    "joint of x and y: compress='pca' or 'ae' with latent_dim <= 5 per side)"
+)
+
 #: Largest k searched when suggesting a k in an error message.
 K_SEARCH = 200
 
@@ -144,21 +150,21 @@ def wkl_weights(k: int, d: int, max_norm: float = MAX_WEIGHT_NORM) -> np.ndarray
     """
     w = _solve(k, d)
     if w is None:
-        k_min = smallest_wkl_k(d)
+        best = _best_k_within(d, max_norm)
+        k_min = best[0] if best is not None else None
         if k_min is None:
             msg = (
                 f"the weighted KL estimator has no usable weights in d={d} dimensions: its "
-                f"{1 + d // 4} bias constraints cannot be solved to 1e-8 in float64 for any "
-                f"k <= {K_SEARCH}"
+                f"{1 + d // 4} bias constraints have no solution with L1 norm <= "
+                f"max_weight_norm={max_norm:g} for any k <= {K_SEARCH}"
                 + (f" (not searched above d={D_SEARCH})" if d > D_SEARCH else "")
-                + "; use method='kl', or compress to fewer dimensions first "
-                "(compress='pca' or 'ae', latent_dim<=7)"
+                + f"; use method='kl', or {_COMPRESS_HINT}"
             )
             raise ValueError(msg)
         msg = (
-            f"k={k} is too small for the weighted KL estimator in d={d} dimensions: its "
-            f"{1 + d // 4} weight constraints need k >= {k_min}; pass k={k_min} or larger, "
-            f"or use method='kl'"
+            f"k={k} is too small for the weighted KL estimator in d={d} dimensions: the "
+            f"smallest k whose weights solve its {1 + d // 4} bias constraints with L1 norm "
+            f"<= max_weight_norm={max_norm:g} is {k_min}; pass k={k_min}, or use method='kl'"
         )
         raise ValueError(msg)
     norm = float(np.abs(w).sum())
@@ -173,8 +179,8 @@ def wkl_weights(k: int, d: int, max_norm: float = MAX_WEIGHT_NORM) -> np.ndarray
             f"the weighted KL weights for k={k} in d={d} dimensions have L1 norm {norm:.3g} > "
             f"max_weight_norm={max_norm:g}: they multiply the noise of the per-order "
             f"estimates by up to that factor, so the estimate is unreliable. {hint} use "
-            f"method='kl', or compress to <= 7 dimensions first (compress='pca' or 'ae'), "
-            f"or pass max_weight_norm=numpy.inf to accept the noise"
+            f"method='kl', or {_COMPRESS_HINT}, or pass max_weight_norm=numpy.inf to accept "
+            f"the noise"
         )
         raise ValueError(msg)
     return w

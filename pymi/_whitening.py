@@ -10,6 +10,11 @@ __all__ = ["constant_columns", "whiten"]
 #: covariance singular.
 SINGULAR_RTOL = 1e-12
 
+#: Columns whose standard deviations are within this factor of each other are
+#: whitened with the covariance's eigenvectors; otherwise (where the covariance's
+#: small eigenvalues would be lost to rounding) with the correlation matrix's.
+SAME_SCALE_RATIO = 1e3
+
 
 def constant_columns(x: np.ndarray) -> np.ndarray:
     """Indices of columns whose values are all equal."""
@@ -89,6 +94,15 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
             f"latent_dim={rank})"
         )
         raise ValueError(msg)
+    if scale.max() <= SAME_SCALE_RATIO * scale.min() and scale.max() < 1e150 and scale.min() > 1e-150:
+        # Columns on comparable scales: the covariance's own eigenvectors, as pymi
+        # has always whitened (KL, WKL and KDE are rotation-invariant, but KSG's
+        # max-norm is not: this keeps its estimates unchanged).
+        cov = (xc.T @ xc) / (n - 1)
+        evals_c, evecs_c = np.linalg.eigh(cov)
+        if evals_c[0] > 0:
+            z = xc @ (evecs_c / np.sqrt(evals_c))
+            return np.ascontiguousarray(z, dtype=x.dtype), 0.5 * float(np.sum(np.log(evals_c)))
     z = xs @ (evecs / np.sqrt(evals))
     # Sigma = D R D with D = diag(scale): log det Sigma = log det R + 2 sum log scale
     half_logdet = 0.5 * float(np.sum(np.log(evals))) + float(np.sum(np.log(scale)))

@@ -66,7 +66,7 @@ def _estimate(args: argparse.Namespace) -> int:
         else:
             data = np.loadtxt(path, delimiter=",", skiprows=args.skip_header)
         data = np.asarray(data, dtype=np.float64)
-    except ValueError as err:
+    except (ValueError, EOFError, OSError) as err:
         hint = "" if path.endswith(".npy") else " (a header line? pass --skip-header 1)"
         return _fail("estimate", f"cannot read {path!r} as a numeric table{hint}: {err}")
     if data.ndim != 2:

@@ -493,3 +493,14 @@ def test_cli_folder_in_use_and_file_as_out_return_2(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert main(["bench", "--quick", "--out", str(tmp_path / "afile"), "--no-progress"]) == 2
     assert "exists and is not a folder" in capsys.readouterr().err
+
+
+def test_cli_no_resume_on_results_keeps_the_runner_message(tmp_path, capsys):
+    from pymi.cli import main
+
+    out = tmp_path / "r"
+    assert main(["bench", "--quick", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["bench", "--quick", "--out", str(out), "--no-progress", "--no-resume"]) == 2
+    err = capsys.readouterr().err
+    assert "None" not in err and "no-resume" in err

@@ -71,3 +71,11 @@ def test_cli_estimate_missing_file_and_header(tmp_path, capsys):
     path.write_text("a,b\n" + "\n".join(f"{i},{i * i % 7}" for i in range(50)))
     assert main(["estimate", str(path), "--x", "0", "--y", "1"]) == 2
     assert "pass --skip-header 1" in capsys.readouterr().err
+
+
+def test_cli_estimate_unreadable_npy(tmp_path, capsys):
+    for name, content in (("empty.npy", b""), ("text.npy", b"1,2\n3,4\n")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert main(["estimate", str(path), "--x", "0", "--y", "1"]) == 2
+        assert "cannot read" in capsys.readouterr().err

@@ -75,7 +75,7 @@ def test_k_wrong_type():
 
 def test_wkl_k_too_small_names_smallest_k():
     x = np.random.default_rng(0).standard_normal((500, 8))
-    with pytest.raises(ValueError, match=r"k=2 is too small .* d=8 .* need k >= 3; pass k=3"):
+    with pytest.raises(ValueError, match=r"k=2 is too small .* d=8 .* is 4; pass k=4"):
         pymi.entropy(x, "wkl", k=2)
 
 
@@ -360,11 +360,11 @@ def test_bad_random_state_at_construction(seed, pattern):
         KL(random_state=seed)
 
 
-@pytest.mark.parametrize(("n_jobs", "exc"), [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(("n_jobs", "exc"), [(-3, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)])
 def test_bad_n_jobs(n_jobs, exc):
     with pytest.raises(exc, match=r"n_jobs must be -1 \(all cores\) or a positive integer"):
         KL(n_jobs=n_jobs)
-    assert KL(n_jobs=None).n_jobs == -1
+    assert KL(n_jobs=None).n_jobs == KL(n_jobs=0).n_jobs == -1  # both: all cores
 
 
 @pytest.mark.parametrize("entry", ["function", "class"])
@@ -376,3 +376,43 @@ def test_ties_warning_points_at_the_caller(entry):
         else:
             KL().entropy(x)
     assert record[0].filename == __file__
+
+
+def test_ksg_float32_with_ties_on_one_side():
+    # the jittered side became float64 and the other stayed float32
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((500, 2)).astype(np.float32)
+    x[1] = x[0]
+    y = (x[:, :1] + rng.standard_normal((500, 1))).astype(np.float32)
+    with pytest.warns(pymi.TiesWarning):
+        assert np.isfinite(pymi.mutual_information(x, y, "ksg").value)
+
+
+def test_constant_column_is_refused_even_with_ties():
+    # jitter used to turn the constant column into pure noise (h = -20 nats)
+    rng = np.random.default_rng(8)
+    x = np.column_stack([np.round(rng.standard_normal(2000), 1), np.full(2000, 5.0)])
+    with pytest.warns(pymi.TiesWarning), pytest.raises(ValueError, match=r"1 constant column\(s\) \[1\]"):
+        pymi.entropy(x, "kl")
+
+
+def test_missing_string_labels_follow_nan_policy():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((300, 2))
+    y = np.array(["a", "b", "c"] * 100, dtype=object)
+    y[5], y[7] = np.nan, None
+    with pytest.raises(ValueError, match=r"y contains 2 NaN .*nan_policy='omit'"):
+        pymi.mutual_information(x, y, discrete_y=True)
+    est = pymi.mutual_information(x, y, discrete_y=True, nan_policy="omit")
+    assert est.params["n_dropped_nonfinite"] == 2 and set(est.params["class_counts"]) == {"a", "b", "c"}
+
+
+def test_whitening_keeps_the_covariance_rotation_for_comparable_scales():
+    # KSG's max-norm is not rotation-invariant: its estimates must not move
+    from pymi._whitening import whiten
+
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((1000, 3)) @ rng.standard_normal((3, 3))
+    xc = x - x.mean(axis=0)
+    evals, evecs = np.linalg.eigh(xc.T @ xc / (len(x) - 1))
+    np.testing.assert_array_equal(whiten(x)[0], xc @ (evecs / np.sqrt(evals)))

@@ -23,11 +23,14 @@ def test_constraints_hold(d, extra):
     assert set(np.nonzero(w)[0] + 1) <= support
 
 
-@pytest.mark.parametrize("d", [4, 8, 16])
-def test_below_smallest_k_raises(d):
-    k_min = smallest_wkl_k(d)
-    with pytest.raises(ValueError, match=rf"need k >= {k_min}"):
-        wkl_weights(k_min - 1, d)
+@pytest.mark.parametrize(("d", "k_small", "k_best"), [(4, 1, 2), (8, 2, 4)])
+def test_below_smallest_k_raises(d, k_small, k_best):
+    # d = 8: k = 3 solves the constraints but its L1 norm is over 50
+    with pytest.raises(ValueError, match=rf"with L1 norm <= max_weight_norm=50 is {k_best}; pass k={k_best}"):
+        wkl_weights(k_small, d)
+    wkl_weights(k_best, d)
+    if d == 8:
+        assert smallest_wkl_k(d) == 3 and np.abs(wkl_weights(3, d, max_norm=np.inf)).sum() > 50
 
 
 def test_low_dimension_averages_support():

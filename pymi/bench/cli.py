@@ -198,11 +198,14 @@ def _main(args: argparse.Namespace) -> int:
         )
         run(config, out_dir=out, resume=not args.no_resume, progress=not args.no_progress)
     except FileExistsError as err:
-        print(
-            f"pymi bench: error: {err.filename!r} exists and is not a folder; pass --out a "
-            f"folder path (new or a previous run's)",
-            file=sys.stderr,
-        )
+        if err.filename is None:  # the runner's own message (e.g. --no-resume on results)
+            print(f"pymi bench: error: {err}", file=sys.stderr)
+        else:
+            print(
+                f"pymi bench: error: {err.filename!r} exists and is not a folder; pass --out a "
+                f"folder path (new or a previous run's)",
+                file=sys.stderr,
+            )
         return 2
     except (ConfigError, FileNotFoundError, RunFolderInUseError) as err:
         print(f"pymi bench: error: {err}", file=sys.stderr)

@@ -76,7 +76,7 @@ class MIEstimator:
     random_state : None, int or numpy.random.Generator
         Seed for every random step (jitter, subsampling, training).
     n_jobs : int
-        Threads for the compiled kernels: -1 (or None) for all cores, or a
+        Threads for the compiled kernels: -1, 0 or None for all cores, or a
         positive integer.
     device : {"auto", "cpu", "cuda"}
         Where kernels run; ``"auto"`` uses a GPU when pymi was built with CUDA
@@ -155,7 +155,14 @@ class MIEstimator:
         check_same_length(x, y)
         if discrete_y:
             labels = label_array(y, "y")
-            (x, labels), dropped = drop_nonfinite_rows([("x", x), ("y", labels)], self.nan_policy)
+            if labels.dtype == object:  # None / NaN among string labels (pandas) are missing
+                missing = np.array([v is None or (isinstance(v, float) and v != v) for v in labels])
+                marker = np.where(missing, np.nan, 0.0)
+                (x, _, labels), dropped = drop_nonfinite_rows(
+                    [("x", x), ("y", marker), ("labels", labels)], self.nan_policy
+                )
+            else:
+                (x, labels), dropped = drop_nonfinite_rows([("x", x), ("y", labels)], self.nan_policy)
             codes, classes = as_labels(labels, "y")
             x, tie_info = self._break_ties(x, "x", rng)
             value, contrib, params = self._mi_discrete(x, codes, classes, rng)
@@ -167,6 +174,8 @@ class MIEstimator:
                 x, y = x.astype(common, copy=False), y.astype(common, copy=False)
             x, tie_x = self._break_ties(x, "x", rng)
             y, tie_y = self._break_ties(y, "y", rng)
+            if x.dtype != y.dtype:  # jittering promotes a float32 side to float64
+                x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
             tie_info = {**tie_x, **tie_y}
             value, contrib, params = self._mi_continuous(x, y, rng)
         params.update(tie_info)
@@ -201,12 +210,16 @@ class MIEstimator:
             z = z.astype(np.float64)
             scale = 1e-10
         spread = z.std(axis=0).astype(np.float64)
-        spread[spread == 0] = 1.0
+        # a constant column stays constant (the estimators refuse it with their own
+        # message; noise would turn it into a column of pure noise)
+        spread[~np.any(z != z[:1], axis=0)] = 0.0
         if self.jitter_scale is None:
             # at least JITTER_MIN_ULPS float steps of the column's largest value, so
             # that rounding keeps the noise
-            ulps = JITTER_MIN_ULPS * np.finfo(z.dtype).eps * np.max(np.abs(z), axis=0) / spread
-            scale = float(max(scale, float(ulps.max())))
+            varying = spread > 0
+            if varying.any():
+                ulps = JITTER_MIN_ULPS * np.finfo(z.dtype).eps * np.max(np.abs(z[:, varying]), axis=0)
+                scale = float(max(scale, float((ulps / spread[varying]).max())))
         noise = rng.standard_normal(z.shape) * (scale * spread)
         jittered = (z + noise).astype(z.dtype)
         # a few rows can still collide after rounding: redraw their noise

@@ -604,6 +604,14 @@ def _check_setup(config: IBConfig) -> IBData:
                         msg = f"estimator_options {options!r} do not fit estimator={method!r}: {err}"
                         raise ValueError(msg) from None
                     raise
+        if "wkl" in (config.estimator, config.label_estimator):
+            # WKL's largest entropy term: the joint of the input and layer codes for
+            # I(X; L), the layer code alone for I(L; Y)
+            from .._weights import MAX_WEIGHT_NORM, wkl_weights
+
+            max_norm = config.estimator_options.get("max_weight_norm", MAX_WEIGHT_NORM)
+            d = config.input_dim + config.layer_dim if config.estimator == "wkl" else config.layer_dim
+            wkl_weights(config.k, d, max_norm=max_norm if config.estimator == "wkl" else MAX_WEIGHT_NORM)
         return load_data(config)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise RunSetupError(str(err)) from err
