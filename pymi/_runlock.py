@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,12 @@ __all__ = ["LOCK_NAME", "RunFolderInUseError", "run_lock"]
 
 #: File name of the lock inside a run folder.
 LOCK_NAME = ".lock"
+
+#: How often to try to take the lock (a stale one is removed in between).
+_ATTEMPTS = 40
+
+#: A lock file younger than this without a PID is being written, not stale.
+_FRESH_SECONDS = 5.0
 
 
 class RunFolderInUseError(RuntimeError):
@@ -49,25 +56,36 @@ def run_lock(folder: Path, option: str) -> Iterator[None]:
         If a live process other than this one holds the lock.
     """
     lock = Path(folder) / LOCK_NAME
-    for _ in range(2):
+    for _ in range(_ATTEMPTS):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
+                text = lock.read_text().strip()
+                age = time.time() - lock.stat().st_mtime
+            except OSError:  # removed meanwhile: try again
+                continue
+            pid = int(text) if text.isdigit() else 0
+            if pid == 0 and age < _FRESH_SECONDS:
+                time.sleep(0.05)  # just created by another process, PID not written yet
+                continue
+            if pid == os.getpid():
+                msg = f"run folder {str(folder)!r} is already in use by this process"
+                raise RunFolderInUseError(msg) from None
+            if pid and _alive(pid):
                 msg = (
                     f"run folder {str(folder)!r} is in use by process {pid}; wait for it, or "
                     f"pass a different folder ({option})"
                 )
                 raise RunFolderInUseError(msg) from None
-            lock.unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)  # stale: its process is gone
             continue
         with os.fdopen(fd, "w") as fh:
             fh.write(str(os.getpid()))
         break
+    else:
+        msg = f"could not take the lock {str(lock)!r} after {_ATTEMPTS} attempts; is another process starting in {option}?"
+        raise RunFolderInUseError(msg)
     try:
         yield
     finally:

@@ -504,3 +504,26 @@ def test_cli_no_resume_on_results_keeps_the_runner_message(tmp_path, capsys):
     assert main(["bench", "--quick", "--out", str(out), "--no-progress", "--no-resume"]) == 2
     err = capsys.readouterr().err
     assert "None" not in err and "no-resume" in err
+
+
+def test_run_lock_edge_cases(tmp_path):
+    import time
+
+    from pymi._runlock import RunFolderInUseError, run_lock
+
+    with run_lock(tmp_path, "--out"):  # nested in one process: refused, outer lock kept
+        with pytest.raises(RunFolderInUseError, match="already in use by this process"):
+            with run_lock(tmp_path, "--out"):
+                pass
+        assert (tmp_path / ".lock").read_text() == str(os.getpid())
+    assert not (tmp_path / ".lock").exists()
+    (tmp_path / ".lock").write_text("")  # fresh and empty: being written by another process
+    t0 = time.perf_counter()
+    with pytest.raises(RunFolderInUseError, match="could not take the lock"):
+        with run_lock(tmp_path, "--out"):
+            pass
+    assert time.perf_counter() - t0 < 5.0
+    old = time.time() - 60
+    os.utime(tmp_path / ".lock", (old, old))  # empty and old: stale, taken over
+    with run_lock(tmp_path, "--out"):
+        assert (tmp_path / ".lock").read_text() == str(os.getpid())
