@@ -265,7 +265,7 @@ def test_real_estimator_error_recorded_with_its_message(tmp_path):
     )
     out = bench.run(cfg, out_dir=tmp_path / "r", progress=False)
     (row,) = bench.read_results(out)
-    assert row["error"].startswith("ValueError: k=2 is too small") and "k=3" in row["error"]
+    assert row["error"].startswith("ValueError: k=2 is too small") and "k=4" in row["error"]
     assert (out / "g4.png").exists()
 
 
