@@ -419,3 +419,21 @@ def test_whitening_keeps_the_covariance_rotation_for_comparable_scales():
     xc = x - x.mean(axis=0)
     evals, evecs = np.linalg.eigh(xc.T @ xc / (len(x) - 1))
     np.testing.assert_array_equal(whiten(x)[0], xc @ (evecs / np.sqrt(evals)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gaussian_near_singular_covariance_always_raises(seed):
+    # slogdet's sign test let rounding decide: 18.7 nats, a raw LinAlgError, or the
+    # intended error, depending on the seed
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((1000, 2))
+    with pytest.raises(ValueError, match=r"the joint \(x, y\) has a singular covariance \(numerical rank 2 < 3"):
+        pymi.mutual_information(a, a[:, :1] + a[:, 1:], "gaussian")
+
+
+def test_gaussian_is_scale_free():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2000, 3))
+    y = 0.5 * x + rng.standard_normal((2000, 3))
+    ref = pymi.mutual_information(x, y, "gaussian").value
+    assert pymi.mutual_information(x * 1e-170, y * 1e160, "gaussian").value == pytest.approx(ref, abs=1e-9)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
-from .._whitening import _raise_constant
+from .._whitening import _raise_constant, whiten
 from ._base import MIEstimator, _label
 
 __all__ = ["Gaussian"]
@@ -24,18 +23,12 @@ def _fit(z: np.ndarray, name: str) -> tuple[np.ndarray, float, np.ndarray]:
         raise ValueError(msg)
     z64 = z.astype(np.float64, copy=False)
     mean = z64.mean(axis=0)
-    zc = z64 - mean
-    cov = zc.T @ zc / (n - 1)
-    sign, logdet = np.linalg.slogdet(cov)
-    if sign <= 0 or not np.isfinite(logdet):
-        msg = (
-            f"{name} has a singular covariance; drop linearly dependent columns or reduce the "
-            f"dimension first"
-        )
-        raise ValueError(msg)
-    chol = np.linalg.cholesky(cov)
-    sol = solve_triangular(chol, zc.T, lower=True)
-    maha = np.sum(sol * sol, axis=0)
+    # whitening: one singularity test for every estimator (relative, on the
+    # correlation matrix, so independent of the column scales; a near-singular
+    # covariance used to give 18 nats or a raw LinAlgError depending on rounding)
+    w, half_logdet = whiten(z64, name)
+    maha = np.einsum("ij,ij->i", w, w)  # (x - mean)^T Sigma^-1 (x - mean)
+    logdet = 2.0 * half_logdet
     logpdf = -0.5 * (maha + d * np.log(2.0 * np.pi) + logdet)
     return mean, 0.5 * logdet, logpdf
 
