@@ -46,9 +46,12 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
     Returns
     -------
     z : ndarray, shape (n, d), same dtype as ``x``
-        ``((x - mean) / s) V diag(lambda)^(-1/2)`` with s the column standard
-        deviations and (V, lambda) the eigenpairs of the correlation matrix:
-        zero mean, identity sample covariance.
+        Zero mean, identity sample covariance: ``(x - mean) V diag(lambda)^(-1/2)``
+        with (V, lambda) the covariance's eigenpairs when the column standard
+        deviations s are within SAME_SCALE_RATIO of each other (pymi's historical
+        rotation, which KSG's max-norm depends on), else ``((x - mean) / s) V'
+        diag(lambda')^(-1/2)`` with the correlation matrix's eigenpairs. The
+        singularity test always uses the correlation matrix (scale-free).
     half_logdet : float
         ``1/2 log det Sigma`` in nats, so that ``h(x) = h(z) + half_logdet``.
 
