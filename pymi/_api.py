@@ -6,8 +6,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from ._estimate import Estimate
 from .estimators import KL, KSG, WKL, Gaussian, MIEstimator
 
@@ -195,12 +193,9 @@ def _omit_nonfinite_rows(x: Any, y: Any, nan_policy: str) -> tuple[Any, Any, int
     if nan_policy != "omit":
         return x, y, 0
     from ._torch import to_numpy
+    from ._validation import check_same_length, drop_nonfinite_rows
 
     xa, ya = to_numpy(x), to_numpy(y)
-    keep = np.ones(xa.shape[0], dtype=bool)
-    for arr in (xa, ya):
-        if arr.dtype.kind == "f" and arr.shape[0] == keep.shape[0]:
-            keep &= np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
-    if keep.all():
-        return x, y, 0
-    return xa[keep], ya[keep], int((~keep).sum())
+    check_same_length(xa, ya)
+    (xa, ya), dropped = drop_nonfinite_rows([("x", xa), ("y", ya)], nan_policy)
+    return (x, y, 0) if dropped == 0 else (xa, ya, dropped)
