@@ -18,6 +18,7 @@ __all__ = [
     "as_labels",
     "check_n_jobs",
     "label_array",
+    "missing_label_marker",
     "check_choice",
     "check_k",
     "check_same_length",
@@ -111,6 +112,21 @@ def label_array(y: Any, name: str = "y") -> np.ndarray:
         msg = f"{name} is empty; pass one label per sample"
         raise ValueError(msg)
     return arr
+
+
+def missing_label_marker(labels: np.ndarray) -> np.ndarray:
+    """float64 stand-in for ``labels``: NaN/inf where a label is missing, 0 elsewhere.
+
+    Missing means a non-finite float label, or None / NaN in an object array (how
+    pandas stores missing strings), so that :func:`drop_nonfinite_rows` applies
+    ``nan_policy`` to labels like to samples.
+    """
+    if labels.dtype.kind == "f":
+        return np.where(np.isfinite(labels), 0.0, labels).astype(np.float64)
+    if labels.dtype == object:
+        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in labels], dtype=bool)
+        return np.where(missing, np.nan, 0.0)
+    return np.zeros(labels.shape[0])
 
 
 def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:

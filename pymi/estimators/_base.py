@@ -28,6 +28,7 @@ from .._validation import (
     drop_nonfinite_rows,
     duplicate_row_mask,
     label_array,
+    missing_label_marker,
     user_stacklevel,
 )
 from .._whitening import whiten as whiten_samples
@@ -155,14 +156,10 @@ class MIEstimator:
         check_same_length(x, y)
         if discrete_y:
             labels = label_array(y, "y")
-            if labels.dtype == object:  # None / NaN among string labels (pandas) are missing
-                missing = np.array([v is None or (isinstance(v, float) and v != v) for v in labels])
-                marker = np.where(missing, np.nan, 0.0)
-                (x, _, labels), dropped = drop_nonfinite_rows(
-                    [("x", x), ("y", marker), ("labels", labels)], self.nan_policy
-                )
-            else:
-                (x, labels), dropped = drop_nonfinite_rows([("x", x), ("y", labels)], self.nan_policy)
+            # the float stand-in marks missing labels (NaN, or None in object arrays)
+            (x, _, labels), dropped = drop_nonfinite_rows(
+                [("x", x), ("y", missing_label_marker(labels)), ("labels", labels)], self.nan_policy
+            )
             codes, classes = as_labels(labels, "y")
             x, tie_info = self._break_ties(x, "x", rng)
             value, contrib, params = self._mi_discrete(x, codes, classes, rng)
