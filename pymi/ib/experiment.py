@@ -314,7 +314,7 @@ def estimate_layers(
     def build(method: str, options: dict[str, Any]) -> Any:
         return make_estimator(
             method,
-            k=config.k if method in ("kl", "wkl", "ksg") else None,
+            k=_k_for(config, method),
             random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
             n_jobs=n_threads,
             device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
@@ -580,6 +580,13 @@ def run(
         return _run_locked(config, store, data, stop_after, plots, log)
 
 
+def _k_for(config: IBConfig, method: str) -> int | None:
+    """``config.k`` for the estimators that take a neighbour count, else None."""
+    from .._api import _TAKES_K
+
+    return config.k if method in _TAKES_K else None
+
+
 class RunSetupError(ValueError):
     """The configuration of an information-plane run cannot run (nothing was written)."""
 
@@ -596,9 +603,7 @@ def _check_setup(config: IBConfig) -> IBData:
         ):
             if method is not None:
                 try:
-                    make_estimator(
-                        method, k=config.k if method in ("kl", "wkl", "ksg") else None, **options
-                    )
+                    make_estimator(method, k=_k_for(config, method), **options)
                 except (ValueError, TypeError) as err:
                     if "invalid option" in str(err):
                         msg = f"estimator_options {options!r} do not fit estimator={method!r}: {err}"
