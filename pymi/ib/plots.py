@@ -237,7 +237,9 @@ def plot_training(
 
 def _k_note(method: str, k: int) -> str:
     """`` (k=5)`` for the neighbour estimators, nothing for those without a k."""
-    return f" (k={k})" if method in ("kl", "wkl", "ksg") else ""
+    from .._api import _TAKES_K
+
+    return f" (k={k})" if method in _TAKES_K else ""
 
 
 def plot_run(
