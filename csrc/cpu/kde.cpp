@@ -384,100 +384,100 @@ void process_block(const Problem<T>& P, index_t i0, index_t i1) {
     // below 2^-kSettleLog2 (the shift was too small, e.g. 0), with the shift moved
     // up to their smallest distance, so that their largest term is ~1 as well.
     std::vector<char> in_sweep(static_cast<std::size_t>(nb), 1);
-    for (int sweep = 0; sweep < 2; ++sweep) {
-    if (sweep == 1) {
-        bool any = false;
-        for (index_t ri = 0; ri < nb; ++ri) {
-            const bool low = rowmin[ri] != kPoisoned && std::isfinite(rowmin[ri]) &&
-                             rowmin[ri] * P.c2min < -kSettleLog2;
-            in_sweep[ri] = low;
-            if (!low) continue;
-            any = true;
-            shift[ri] += static_cast<T>(rowmin[ri]);
-            rowmin[ri] = std::numeric_limits<float>::infinity();
-            std::fill(acc.begin() + ri * m * kLanes, acc.begin() + (ri + 1) * m * kLanes, 0.0);
-        }
-        if (!any) break;
-    }
-    for (index_t t = 0; t < ntiles; ++t) {
-        const index_t jt = ((first_tile + t) % ntiles) * kTileCols;
-        const index_t jt1 = std::min(jt + kTileCols, P.ncols);
-        for (index_t g = i0; g < i1; g += kGroupRows) {
-            const index_t rows = std::min(kGroupRows, i1 - g);
-            for (index_t j0 = jt; j0 < jt1; j0 += kChunk) {
-                const T* panel = P.xt + j0 * P.d;
-                // which rows of the group need this panel: skip it for a row when the
-                // box bound makes every term negligible at the widest bandwidth (the
-                // bound is shrunk by a relative 1e-5 against rounding)
-                const T lb = box_gap_r2(gbox.data() + ((g - i0) / kGroupRows) * 2 * P.db,
-                                        P.box + (j0 / kChunk) * 2 * P.db, P.db) *
-                             T(0.99999);
-                bool active[kGroupRows] = {};
-                bool any_active = false;
-                for (index_t r = 0; r < rows; ++r) {
-                    const index_t i = g + r;
-                    const index_t ri = i - i0;
-                    if (rowmin[ri] == kPoisoned || !in_sweep[ri]) continue;  // poisoned: exact_row
-                    const bool diag = i >= j0 && i < j0 + kChunk;
-                    const float lb_rs = static_cast<float>(lb - shift[ri]);
-                    if (!diag && (lb_rs - rowmin[ri]) * P.c2max < -P.skip_log2) continue;
-                    active[r] = true;
-                    any_active = true;
-                }
-                if (!any_active) continue;
-                // distances of the whole group (a short last group repeats its last row)
-                const T* xr[kGroupRows];
-                T sr[kGroupRows];
-                for (index_t r = 0; r < kGroupRows; ++r) {
-                    const index_t i = g + std::min(r, rows - 1);
-                    xr[r] = P.x + i * P.d;
-                    sr[r] = shift[i - i0];
-                }
-                group_shifted_r2(panel, P.d, xr, sr, rs);
-                for (index_t r = 0; r < rows; ++r) {
-                    if (!active[r]) continue;
-                    const index_t i = g + r;
-                    const index_t ri = i - i0;
-                    float* rsr = rs + r * kChunk;
-                    double* a = acc.data() + ri * m * kLanes;
-                    const bool diag = i >= j0 && i < j0 + kChunk;
-                    if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();  // j == i
-                    float mu = chunk_min(rsr);
-                    // Every exponent carries a rounding error of ~u |rs c2|, so the
-                    // terms that matter must have small exponents. Invariant: every
-                    // exponent rs * c2 <= kRescaleLog2; a chunk with a larger term
-                    // moves the shift down to its minimum (the shift was too large),
-                    // then settles once more if the float rounding of that move
-                    // (u |mu|, large when the old shift was far off) left the chunk's
-                    // largest term below 2^-kSettleLog2. (A shift that was too small
-                    // is corrected by the second sweep below.)
-                    for (int tries = 0;
-                         mu * P.c2min > kRescaleLog2 || (tries > 0 && mu * P.c2min < -kSettleLog2);
-                         ++tries) {
-                        if (tries == 3) {  // h so small that rounding keeps it from settling
-                            mu = kPoisoned;
-                            break;
-                        }
-                        // Move the shift to this chunk's minimum, rescale what was summed
-                        // so far (online log-sum-exp) and redo the chunk's distances
-                        // against the new shift.
-                        for (index_t b = 0; b < m; ++b) {
-                            const double f = std::exp2(-static_cast<double>(mu) * P.c2[b]);
-                            for (index_t l = 0; l < kLanes; ++l) a[b * kLanes + l] *= f;
-                        }
-                        shift[ri] += static_cast<T>(mu);
-                        rowmin[ri] -= mu;
-                        chunk_shifted_r2(panel, P.d, P.x + i * P.d, shift[ri], rsr);
-                        if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();
-                        mu = chunk_min(rsr);
+    // One sweep over the column tiles for the rows marked in in_sweep.
+    const auto sweep_tiles = [&] {
+        for (index_t t = 0; t < ntiles; ++t) {
+            const index_t jt = ((first_tile + t) % ntiles) * kTileCols;
+            const index_t jt1 = std::min(jt + kTileCols, P.ncols);
+            for (index_t g = i0; g < i1; g += kGroupRows) {
+                const index_t rows = std::min(kGroupRows, i1 - g);
+                for (index_t j0 = jt; j0 < jt1; j0 += kChunk) {
+                    const T* panel = P.xt + j0 * P.d;
+                    // which rows of the group need this panel: skip it for a row when the
+                    // box bound makes every term negligible at the widest bandwidth (the
+                    // bound is shrunk by a relative 1e-5 against rounding)
+                    const T lb = box_gap_r2(gbox.data() + ((g - i0) / kGroupRows) * 2 * P.db,
+                                            P.box + (j0 / kChunk) * 2 * P.db, P.db) *
+                                 T(0.99999);
+                    bool active[kGroupRows] = {};
+                    bool any_active = false;
+                    for (index_t r = 0; r < rows; ++r) {
+                        const index_t i = g + r;
+                        const index_t ri = i - i0;
+                        if (rowmin[ri] == kPoisoned || !in_sweep[ri]) continue;  // poisoned: exact_row
+                        const bool diag = i >= j0 && i < j0 + kChunk;
+                        const float lb_rs = static_cast<float>(lb - shift[ri]);
+                        if (!diag && (lb_rs - rowmin[ri]) * P.c2max < -P.skip_log2) continue;
+                        active[r] = true;
+                        any_active = true;
                     }
-                    if (mu != kPoisoned) chunk_exp_sums(rsr, P.c2, m, mu, rowmin[ri], P.skip_log2, a);
-                    rowmin[ri] = std::min(rowmin[ri], mu);
+                    if (!any_active) continue;
+                    // distances of the whole group (a short last group repeats its last row)
+                    const T* xr[kGroupRows];
+                    T sr[kGroupRows];
+                    for (index_t r = 0; r < kGroupRows; ++r) {
+                        const index_t i = g + std::min(r, rows - 1);
+                        xr[r] = P.x + i * P.d;
+                        sr[r] = shift[i - i0];
+                    }
+                    group_shifted_r2(panel, P.d, xr, sr, rs);
+                    for (index_t r = 0; r < rows; ++r) {
+                        if (!active[r]) continue;
+                        const index_t i = g + r;
+                        const index_t ri = i - i0;
+                        float* rsr = rs + r * kChunk;
+                        double* a = acc.data() + ri * m * kLanes;
+                        const bool diag = i >= j0 && i < j0 + kChunk;
+                        if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();  // j == i
+                        float mu = chunk_min(rsr);
+                        // Every exponent carries a rounding error of ~u |rs c2|, so the
+                        // terms that matter must have small exponents. Invariant: every
+                        // exponent rs * c2 <= kRescaleLog2; a chunk with a larger term
+                        // moves the shift down to its minimum (the shift was too large),
+                        // then settles once more if the float rounding of that move
+                        // (u |mu|, large when the old shift was far off) left the chunk's
+                        // largest term below 2^-kSettleLog2. (A shift that was too small
+                        // is corrected by the second sweep below.)
+                        for (int tries = 0;
+                             mu * P.c2min > kRescaleLog2 || (tries > 0 && mu * P.c2min < -kSettleLog2);
+                             ++tries) {
+                            if (tries == 3) {  // h so small that rounding keeps it from settling
+                                mu = kPoisoned;
+                                break;
+                            }
+                            // Move the shift to this chunk's minimum, rescale what was summed
+                            // so far (online log-sum-exp) and redo the chunk's distances
+                            // against the new shift.
+                            for (index_t b = 0; b < m; ++b) {
+                                const double f = std::exp2(-static_cast<double>(mu) * P.c2[b]);
+                                for (index_t l = 0; l < kLanes; ++l) a[b * kLanes + l] *= f;
+                            }
+                            shift[ri] += static_cast<T>(mu);
+                            rowmin[ri] -= mu;
+                            chunk_shifted_r2(panel, P.d, P.x + i * P.d, shift[ri], rsr);
+                            if (diag) rsr[i - j0] = std::numeric_limits<float>::infinity();
+                            mu = chunk_min(rsr);
+                        }
+                        if (mu != kPoisoned) chunk_exp_sums(rsr, P.c2, m, mu, rowmin[ri], P.skip_log2, a);
+                        rowmin[ri] = std::min(rowmin[ri], mu);
+                    }
                 }
             }
         }
+    };
+    sweep_tiles();
+    bool any_low = false;
+    for (index_t ri = 0; ri < nb; ++ri) {
+        const bool low = rowmin[ri] != kPoisoned && std::isfinite(rowmin[ri]) &&
+                         rowmin[ri] * P.c2min < -kSettleLog2;
+        in_sweep[ri] = low;
+        if (!low) continue;
+        any_low = true;
+        shift[ri] += static_cast<T>(rowmin[ri]);
+        rowmin[ri] = std::numeric_limits<float>::infinity();
+        std::fill(acc.begin() + ri * m * kLanes, acc.begin() + (ri + 1) * m * kLanes, 0.0);
     }
-    }  // sweeps
+    if (any_low) sweep_tiles();
 
     std::vector<char> need(static_cast<std::size_t>(m));
     std::vector<double> scratch;
