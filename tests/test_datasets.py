@@ -379,6 +379,8 @@ def _invert(name: str, v: np.ndarray) -> np.ndarray:
         return np.sign(v) * np.abs(v) ** (2.0 / 3.0)
     if name == "asinh":
         return np.sinh(v)
+    if name == "normal_cdf":
+        return special.ndtri(v)
     if name == "spiral":
         theta = -SPIRAL_SPEED * np.sum(v * v, axis=1)  # the norm is kept by the rotation
         out = v.copy()
@@ -407,6 +409,9 @@ class TestTransformedNormal:
         grid = np.linspace(-20, 20, 400_001)
         for name in ("half_cube", "asinh", "wiggly"):
             assert np.all(np.diff(TRANSFORMS[name](grid)) > 0), name
+        # Phi's upper tail flattens below the float64 spacing near 1 (steps of 1e-4 from
+        # v ~ 7.3 on); within |v| <= 5 each step moves Phi by > 1e-10
+        assert np.all(np.diff(TRANSFORMS["normal_cdf"](grid[np.abs(grid) <= 5.0])) > 0)
 
     def test_spiral_round_trip(self):
         v = np.random.default_rng(0).standard_normal((1000, 4)) * 3
@@ -415,7 +420,7 @@ class TestTransformedNormal:
     def test_errors(self):
         with pytest.raises(
             ValueError,
-            match=r"transform must be one of 'half_cube', 'asinh', 'wiggly', 'spiral'; got transform='cube'",
+            match=r"transform must be one of 'half_cube', 'asinh', 'wiggly', 'spiral', 'normal_cdf'; got transform='cube'",
         ):
             transformed_normal(1.0, 2, 2, 10, transform="cube")
         with pytest.raises(

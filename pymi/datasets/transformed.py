@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import DTypeLike
+from scipy import special
 
 from .._random import RandomStateLike, check_random_state
 from ._checks import check_choice, check_dim, check_float_dtype, check_mi, check_n, check_split
@@ -54,6 +55,7 @@ TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "asinh": np.arcsinh,
     "wiggly": _wiggly,
     "spiral": _spiral,
+    "normal_cdf": special.ndtr,
 }
 
 
@@ -83,11 +85,17 @@ def transformed_normal(
         Dimensions, ``>= 1`` (``>= 2`` for ``"spiral"``).
     n : int
         Number of joint samples.
-    transform : {"half_cube", "asinh", "wiggly", "spiral"}, default "half_cube"
+    transform : {"half_cube", "asinh", "wiggly", "spiral", "normal_cdf"}, default "half_cube"
         ``"half_cube"``: ``v * sqrt(|v|)`` componentwise (lighter-than-cubic heavy tails);
         ``"asinh"``: ``arcsinh(v)`` (compresses tails);
         ``"wiggly"``: ``v + 0.4 sin(2 v)`` (strictly increasing, non-monotone density);
-        ``"spiral"``: rotation of the first two coordinates by ``0.5 ||v||^2`` radians.
+        ``"spiral"``: rotation of the first two coordinates by ``0.5 ||v||^2`` radians;
+        ``"normal_cdf"``: the standard normal CDF ``Phi(v)`` componentwise. Each rotated
+        coordinate is N(0, 1), so every marginal of ``x`` and ``y`` is Uniform(0, 1)
+        (a copula of the Gaussian, bounded support, the dependence concentrated near the
+        edges of the cube). In float64, ``Phi`` rounds to 1 above ``v ~ 8.3`` (probability
+        ~5e-17 per coordinate), where the map stops being injective in practice; in
+        float32 output the values above ``v ~ 5.3`` (probability ~6e-8) round to 1.
     split : {"even"} or sequence of float, default "even"
         Shares of ``mi`` per coordinate pair.
     random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
