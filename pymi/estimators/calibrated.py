@@ -176,7 +176,7 @@ class CalibratedKSG(MIEstimator):
             ref_vars.append(np.var(terms, ddof=1) / n)
         ref_value = float(np.mean(ref_values))
         plugin_bias = 0.5 * (logdet_bias(dx, n) + logdet_bias(dy, n) - logdet_bias(dx + dy, n))
-        alpha = float(np.clip(ref_value / i_gauss, 0.0, 1.0)) if i_gauss > plugin_bias else 1.0
+        alpha = float(np.clip(ref_value / i_gauss, 0.0, 1.0)) if i_gauss > 0.0 else 1.0
         value = i_gauss + data_value - ref_value - (1.0 - alpha) * plugin_bias
         # sampling variance: the data's KSG terms, the reference's (independent rows),
         # and the part of the Gaussian term the reference does not cancel (delta method:

@@ -1,0 +1,133 @@
+"""CalibratedKSG: closed-form truths, invariance, intervals and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pymi._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
+from pymi.datasets import correlated_normal, transformed_normal
+from pymi.estimators.calibrated import CalibratedKSG
+
+
+def _tolerance(est) -> float:
+    # 5 reported standard errors plus the interval's own bias estimate: the
+    # per-sample error ignores the weak dependence between the KSG terms
+    return 5.0 * est.stderr + abs(est.params.get("subsample_bias", 0.0))
+
+
+@pytest.mark.parametrize(
+    ("dim_x", "dim_y", "mi"),
+    [(1, 1, 0.5), (3, 3, 2.0), (10, 10, 2.0), (25, 25, 1.0)],
+)
+def test_gaussian_closed_form_any_dimension(dim_x, dim_y, mi):
+    s = correlated_normal(mi, dim_x, dim_y, 2000, random_state=11)
+    est = CalibratedKSG(random_state=0, n_subsamples=0).estimate(s.x, s.y)
+    assert abs(est.value - mi) < 5.0 * est.stderr, est
+
+
+def test_independent_high_dimensional_is_near_zero():
+    # the Gaussian plug-in term alone is biased by ~dx*dy/(2n) = 0.1 nats here
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((2000, 20)), rng.standard_normal((2000, 20))
+    est = CalibratedKSG(random_state=1, n_subsamples=0).estimate(x, y)
+    assert abs(est.value) < 5.0 * est.stderr, est
+    assert est.params["plugin_bias"] > 0.08
+
+
+def test_nonlinear_marginals_match_truth():
+    s = transformed_normal(1.0, 5, 5, 3000, transform="half_cube", split=[0.5, 0.5, 0, 0, 0], random_state=5)
+    est = CalibratedKSG(random_state=2).estimate(s.x, s.y)
+    assert abs(est.value - 1.0) < _tolerance(est), est
+
+
+def test_strictly_increasing_maps_leave_the_estimate_unchanged():
+    s = correlated_normal(1.0, 2, 3, 1500, random_state=4)
+    a = CalibratedKSG(random_state=9, n_subsamples=0).estimate(s.x, s.y)
+    b = CalibratedKSG(random_state=9, n_subsamples=0).estimate(np.exp(s.x), np.arcsinh(s.y) * 3.0 - 7.0)
+    assert a.value == b.value
+
+
+def test_seeded_runs_are_reproducible():
+    s = correlated_normal(0.7, 2, 2, 1000, random_state=1)
+    a = CalibratedKSG(random_state=3).estimate(s.x, s.y)
+    b = CalibratedKSG(random_state=3).estimate(s.x, s.y)
+    c = CalibratedKSG(random_state=4).estimate(s.x, s.y)
+    assert a.value == b.value and a.params["interval"] == b.params["interval"]
+    assert a.value != c.value
+
+
+def test_interval_brackets_the_estimate_and_follows_the_level():
+    s = correlated_normal(1.0, 2, 2, 1000, random_state=2)
+    e90 = CalibratedKSG(random_state=0, interval_level=0.9).estimate(s.x, s.y)
+    e50 = CalibratedKSG(random_state=0, interval_level=0.5).estimate(s.x, s.y)
+    lo, hi = e90.params["interval"]
+    assert lo < e90.value < hi
+    assert len(e90.params["subsample_values"]) == 4
+    assert e50.params["interval"][1] - e50.params["interval"][0] < hi - lo
+    none = CalibratedKSG(random_state=0, n_subsamples=0).estimate(s.x, s.y)
+    assert "interval" not in none.params
+
+
+def test_discrete_labels_use_ross_on_normal_scores():
+    s = correlated_normal(1.0, 2, 1, 2000, random_state=8)
+    labels = (s.y[:, 0] > 0).astype(int)
+    est = CalibratedKSG(random_state=0).estimate(s.x, labels, discrete_y=True)
+    assert est.params["variant"] == "ross2014" and est.params["calibrated"] is False
+    assert 0.1 < est.value < np.log(2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_references": 0}, "n_references must be an integer >= 1"),
+        ({"n_subsamples": 1}, "n_subsamples must be 0"),
+        ({"n_subsamples": -2}, "n_subsamples must be an integer >= 0"),
+        ({"interval_level": 1.5}, r"interval_level must be a coverage in \(0, 1\)"),
+        ({"k": 0}, "k"),
+        ({"backend": "gpu"}, "backend"),
+    ],
+)
+def test_bad_parameters_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CalibratedKSG(**kwargs)
+
+
+def test_duplicate_columns_are_refused_with_the_fix():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 2))
+    x = np.c_[x, x[:, 0]]
+    with pytest.raises(ValueError, match="duplicate or collinear columns.*Drop the duplicated columns of x"):
+        CalibratedKSG(n_subsamples=0).estimate(x, rng.standard_normal((500, 1)))
+
+
+def test_constant_column_is_refused():
+    rng = np.random.default_rng(0)
+    y = np.c_[rng.standard_normal(300), np.ones(300)]
+    with pytest.raises(ValueError, match="constant"):
+        CalibratedKSG(n_subsamples=0).estimate(rng.standard_normal((300, 2)), y)
+
+
+def test_logdet_bias_matches_monte_carlo():
+    rng = np.random.default_rng(0)
+    dim, n, reps = 4, 30, 4000
+    draws = np.array(
+        [np.linalg.slogdet(np.cov(rng.standard_normal((n, dim)), rowvar=False))[1] for _ in range(reps)]
+    )
+    assert abs(draws.mean() - logdet_bias(dim, n)) < 4.0 * draws.std() / np.sqrt(reps)
+
+
+def test_gaussian_mi_from_cov_closed_form():
+    rho = 0.8
+    cov = np.array([[1.0, rho], [rho, 1.0]])
+    assert gaussian_mi_from_cov(cov, 1) == pytest.approx(-0.5 * np.log(1 - rho**2))
+
+
+def test_normal_scores_break_ties_at_random_and_are_standard():
+    rng = np.random.default_rng(0)
+    z = np.c_[np.repeat([0.0, 1.0], 50), rng.standard_normal(100)]
+    s = normal_scores(z, rng)
+    assert len(np.unique(s[:, 0])) == 100
+    # tied values keep their block: every score of a 0 is below every score of a 1
+    assert s[:50, 0].max() < s[50:, 0].min()
+    assert np.allclose(np.sort(s[:, 0]), np.sort(s[:, 1]))
