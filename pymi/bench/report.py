@@ -7,6 +7,8 @@
     absolute error, worst
     absolute error (and the true MI where it occurs), worst absolute bias of the
     mean over seeds, mean seconds per estimate.
+``scoreboard.md``, ``scoreboard.csv``, ``scoreboard.png``
+    Suite-level ranking of the estimators (:mod:`pymi.bench.scoreboard`).
 ``<task>.png``
     Estimated vs true MI (identity line; mean over seeds with a min-max band; one
     colour per estimator), and below it the error ``estimate - true`` on a symlog scale
@@ -318,4 +320,7 @@ def write_report(out_dir: str | Path, *, figures: bool = True) -> list[Path]:
     if figures:
         for task in config["tasks"]:
             written.append(plot_task(out, task))
+    from .scoreboard import write_scoreboard
+
+    written += write_scoreboard(out, figure=figures)
     return written

@@ -50,7 +50,9 @@ __all__ = [
     "run",
 ]
 
-#: Columns of ``results.csv`` (true_mi, estimate, stderr in nats; seconds of the estimator call).
+#: Columns of ``results.csv`` (true_mi, estimate, stderr, ci_low, ci_high in nats; seconds of
+#: the estimator call). ``ci_low``/``ci_high`` bound the estimator's interval
+#: (:attr:`pymi.Estimate.interval`), empty when it reports none.
 CSV_FIELDS: tuple[str, ...] = (
     "task",
     "estimator",
@@ -62,7 +64,12 @@ CSV_FIELDS: tuple[str, ...] = (
     "seconds",
     "error",
     "warnings",
+    "ci_low",
+    "ci_high",
 )
+#: The columns of run folders written before intervals were recorded; still read and
+#: appended to in that form.
+LEGACY_CSV_FIELDS: tuple[str, ...] = CSV_FIELDS[:-2]
 RESULTS = "results.csv"
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -130,21 +137,22 @@ def read_results(out_dir: str | Path, *, repair: bool = False) -> list[dict[str,
     if not text:
         return []
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
-    if tuple(header) != CSV_FIELDS:
+    header = tuple(next(reader))
+    if header not in (CSV_FIELDS, LEGACY_CSV_FIELDS):
         msg = f"{path}: header must be {','.join(CSV_FIELDS)}; got {','.join(header)}; this is not a pymi bench results file, choose another out_dir"
         raise ResultsFileError(msg)
     rows: dict[tuple, dict[str, Any]] = {}
     for lineno, fields in enumerate(reader, start=2):
         try:
-            if len(fields) != len(CSV_FIELDS):
-                problem = f"{len(fields)} fields instead of {len(CSV_FIELDS)}"
+            if len(fields) != len(header):
+                problem = f"{len(fields)} fields instead of {len(header)}"
                 raise ValueError(problem)
-            row: dict[str, Any] = dict(zip(CSV_FIELDS, fields, strict=True))
+            row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
+            row.update(zip(header, fields, strict=True))
             row["true_mi"] = float(row["true_mi"])
             row["seed"] = int(row["seed"])
             row["n"] = int(row["n"])
-            for col in ("estimate", "stderr", "seconds"):
+            for col in ("estimate", "stderr", "seconds", "ci_low", "ci_high"):
                 row[col] = _float(row[col])
         except ValueError as err:
             msg = (
@@ -163,6 +171,11 @@ class _ResultsWriter:
 
     def __init__(self, path: Path) -> None:
         new = not path.exists() or path.stat().st_size == 0
+        self._fields = CSV_FIELDS
+        if not new:
+            with open(path, encoding="utf-8", newline="") as fh:
+                if tuple(next(csv.reader(fh), ())) == LEGACY_CSV_FIELDS:
+                    self._fields = LEGACY_CSV_FIELDS  # keep an older run folder's columns
         self._fh = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115
         self._csv = csv.writer(self._fh, lineterminator="\n")
         if new:
@@ -174,7 +187,7 @@ class _ResultsWriter:
         os.fsync(self._fh.fileno())
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self._write([_fmt(row.get(c)) for c in CSV_FIELDS])
+        self._write([_fmt(row.get(c)) for c in self._fields])
 
     def close(self) -> None:
         self._fh.close()
@@ -272,12 +285,17 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _estimate_one(
     method: str, options: Mapping[str, Any], x: np.ndarray, y: np.ndarray
-) -> tuple[float, float]:
-    """One MI estimate in nats: ``(value, stderr)``. The single call site of pymi (patchable in tests)."""
+) -> tuple[float, ...]:
+    """One MI estimate in nats: ``(value, stderr, ci_low, ci_high)``.
+
+    The single call site of pymi (patchable in tests, which may return just
+    ``(value, stderr)``). The interval bounds are ``nan`` when the estimator reports none.
+    """
     from .._api import mutual_information
 
     est = mutual_information(x, y, method, **options)
-    return float(est.value), float(est.stderr)
+    interval = getattr(est, "interval", None) or est.params.get("interval") or (math.nan, math.nan)
+    return float(est.value), float(est.stderr), float(interval[0]), float(interval[1])
 
 
 def _seed_sequence(task: str, true_mi: float, seed: int) -> np.random.SeedSequence:
@@ -607,6 +625,8 @@ def _run_point(
         "seconds": math.nan,
         "error": gen_error,
         "warnings": "",
+        "ci_low": math.nan,
+        "ci_high": math.nan,
     }
     if gen_error:
         return row
@@ -616,11 +636,13 @@ def _run_point(
         warnings.simplefilter("always")
         t0 = time.perf_counter()
         try:
-            value, stderr = _estimate_one(est.method, options, x, y)
+            value, stderr, *interval = _estimate_one(est.method, options, x, y)
         except Exception as err:  # noqa: BLE001 - an estimator failure is a result
             row["error"] = _one_line(f"{type(err).__name__}: {err}")
         else:
             row["estimate"], row["stderr"] = value, stderr
+            if interval:
+                row["ci_low"], row["ci_high"] = interval
         row["seconds"] = round(time.perf_counter() - t0, 6)
     if caught:
         msgs = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
