@@ -21,6 +21,10 @@ Config file layout (TOML; the JSON file has the same keys)::
     dim_x = 2                       # every other key is a generator argument
     dim_y = 2
 
+    [tasks.roll]
+    generator = "swiss_roll"
+    mi_grid = [0.5, 1, 2]           # optional: run this task only at these points of the grid
+
     [tasks.bumps]
     generator = "images.gaussian_bump"
     estimators = ["wkl"]            # optional: run only these estimators here
@@ -54,6 +58,7 @@ from ..datasets import images
 __all__ = [
     "DEFAULT_MI_GRID",
     "GENERATORS",
+    "HARD_ESTIMATORS",
     "PRESETS",
     "BenchConfig",
     "ConfigError",
@@ -73,6 +78,8 @@ GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
     "correlated_normal": datasets.correlated_normal,
     "student_t": datasets.student_t,
     "transformed_normal": datasets.transformed_normal,
+    "swiss_roll": datasets.swiss_roll,
+    "near_discrete": datasets.near_discrete,
     "gaussian_bump": images.gaussian_bump,
     "correlated_bump": images.correlated_bump,
     "rectangles": images.rectangles,
@@ -80,7 +87,7 @@ GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
 
 #: Arguments the runner passes to every generator itself.
 _RUNNER_ARGS = ("mi", "n", "random_state")
-_TASK_KEYS = ("generator", "n", "estimators", "estimator_options", "compressors")
+_TASK_KEYS = ("generator", "n", "mi_grid", "estimators", "estimator_options", "compressors")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -381,6 +388,11 @@ class TaskSpec:
         (e.g. ``dim_x``, ``dim_y``, ``size``).
     n : int, optional
         Samples per estimate for this task (default: the config's ``n``).
+    mi_grid : tuple of float, optional
+        True MI values (nats) this task is run at (default: the config's grid). Only the
+        points that are also on the config's grid are run, so a coarser ``--grid`` thins
+        every task, and a task without a point on it runs nothing; this lets a family run
+        only at the MI it can reach (e.g. the pure Student-t, at its one value).
     estimators : tuple of str, optional
         Run only these estimators on this task (default: all).
     estimator_options : dict
@@ -395,6 +407,7 @@ class TaskSpec:
     estimators: tuple[str, ...] | None = None
     estimator_options: dict[str, Any] = field(default_factory=dict)
     compressors: dict[str, Any] = field(default_factory=dict)
+    mi_grid: tuple[float, ...] | None = None
 
     @property
     def compressor_specs(self) -> dict[str, Any]:
@@ -423,6 +436,13 @@ class TaskSpec:
         if isinstance(generator, str) and generator.startswith("images."):
             generator = generator[len("images.") :]
         n = spec.pop("n", None)
+        grid = spec.pop("mi_grid", None)
+        if grid is not None:
+            try:
+                grid = parse_grid(grid)
+            except ConfigError as err:
+                msg = f"task {name!r}: {err}"
+                raise ConfigError(msg) from None
         ests = spec.pop("estimators", None)
         if ests is not None:
             if isinstance(ests, str) or not isinstance(ests, Sequence) or not ests:
@@ -446,6 +466,7 @@ class TaskSpec:
             estimators=ests,
             estimator_options=_jsonable(dict(eopts), f"task {name!r} estimator_options"),
             compressors=_jsonable(comps or {}, f"task {name!r} compressors"),
+            mi_grid=grid,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -453,6 +474,8 @@ class TaskSpec:
         out: dict[str, Any] = {"generator": self.generator, **self.args}
         if self.n is not None:
             out["n"] = self.n
+        if self.mi_grid is not None:
+            out["mi_grid"] = list(self.mi_grid)
         if self.estimators is not None:
             out["estimators"] = list(self.estimators)
         if self.estimator_options:
@@ -506,13 +529,13 @@ class TaskSpec:
                 f"it accepts {accepted} (mi, n, random_state come from the benchmark)"
             )
             raise ConfigError(msg) from None
-        for mi in {min(grid), max(grid)}:
+        for mi in {min(grid), max(grid)} if grid else ():
             try:
                 trial = self.sample(mi, min(n, 16), 0)
             except (TypeError, ValueError) as err:
                 msg = f"task {self.name!r}: generator {self.generator!r} rejects true MI {mi:g} nats with {self.args}: {err}"
                 raise ConfigError(msg) from None
-        if self.compressors:
+        if self.compressors and grid:
             from .compressed import validate_compressors
 
             validate_compressors(self, tuple(trial.x.shape[1:]), tuple(trial.y.shape[1:]))
@@ -608,20 +631,48 @@ class BenchConfig:
                         f"tasks.{task.name}.compressors, or leave {est.name!r} out of that task's estimators"
                     )
                     raise ConfigError(msg)
+        if self.n_estimates == 0:
+            grids = {t.name: list(t.mi_grid) for t in self.tasks.values() if t.mi_grid is not None}
+            msg = (
+                f"this benchmark plans no estimate: no task has a point of its own mi_grid on the "
+                f"benchmark's mi_grid {list(self.mi_grid)} (task grids: {grids}); pass a grid that "
+                f"contains some of those values"
+            )
+            raise ConfigError(msg)
 
     # ------------------------------------------------------------ derived
     def task_n(self, task: TaskSpec) -> int:
         """Samples per estimate for ``task``."""
         return task.n if task.n is not None else self.n
 
+    def task_grid(self, task: TaskSpec) -> tuple[float, ...]:
+        """The true MI values (nats) at which ``task`` runs: the grid, cut to the task's own."""
+        if task.mi_grid is None:
+            return self.mi_grid
+        return tuple(m for m in self.mi_grid if any(abs(m - g) <= 1e-9 for g in task.mi_grid))
+
     def planned(self, task: TaskSpec) -> list[tuple[EstimatorSpec, float]]:
         """Every (estimator, true MI) pair run on ``task`` (per seed)."""
         return [(e, mi) for mi in self.mi_grid for e in self.estimators_for(task) if e.runs_at(mi)]
 
     def estimators_for(self, task: TaskSpec) -> list[EstimatorSpec]:
-        """The estimators run on ``task``, in config order."""
+        """The estimators run on ``task``, in config order.
+
+        For a task with its own ``mi_grid``, each estimator comes with its grid cut to the
+        points the task runs at (so that ``runs_at`` answers for this task); an estimator
+        left with no point is not run on the task.
+        """
         names = task.estimators or tuple(self.estimators)
-        return [self.estimators[e] for e in self.estimators if e in names]
+        ests = [self.estimators[e] for e in self.estimators if e in names]
+        if task.mi_grid is None:
+            return ests
+        grid = self.task_grid(task)
+        out = []
+        for est in ests:
+            points = [m for m in grid if est.runs_at(m)]
+            if points:
+                out.append(EstimatorSpec(est.name, est.method, {**est.options, "mi_grid": points}))
+        return out
 
     def options_for(self, task: TaskSpec, est: EstimatorSpec) -> dict[str, Any]:
         """Options passed to ``pymi.mutual_information`` for this task and estimator."""
@@ -673,7 +724,7 @@ class BenchConfig:
         for est in self.estimators.values():
             est.validate()
         for task in self.tasks.values():
-            task.validate(self.task_n(task), self.mi_grid)
+            task.validate(self.task_n(task), self.task_grid(task))
             for est in self.estimators_for(task):
                 if task.estimator_options:
                     check_estimator_options(
@@ -908,6 +959,41 @@ def _images(*, quick: bool = False) -> BenchConfig:
     )
 
 
+#: Estimators of the ``hard`` preset, in this order (k = 5 for the neighbour methods).
+HARD_ESTIMATORS: tuple[str, ...] = ("ksg", "kl", "wkl", "gaussian")
+_HARD_OPTIONS: dict[str, dict[str, Any]] = {"ksg": {"k": 5}, "kl": {"k": 5}, "wkl": {"k": 5}}
+#: Largest joint dimension ``d_x + d_y`` at which a ``hard`` estimator is run. WKL with
+#: k = 5 refuses d >= 11 (its exact weights would amplify the noise more than
+#: ``max_weight_norm`` allows; Berrett, Samworth & Yuan 2019), so it skips the tasks of
+#: joint dimension 20 to 100 instead of recording one refusal per point.
+_HARD_MAX_JOINT_DIM: dict[str, int] = {"wkl": 10}
+
+
+def _hard(*, quick: bool = False) -> BenchConfig:
+    """The vector tasks of :data:`pymi.datasets.HARD_SUITE`, each at its own true MI values."""
+    from ..datasets.suite import draw, hard_suite
+
+    tasks: dict[str, Any] = {}
+    for task in hard_suite(images=False):
+        trial = draw(task, task.mi_values[0], 2, random_state=0)
+        joint = trial.x.shape[1] + trial.y.shape[1]
+        ests = [e for e in HARD_ESTIMATORS if joint <= _HARD_MAX_JOINT_DIM.get(e, joint)]
+        grid = task.mi_values[len(task.mi_values) // 2 :][:1] if quick else task.mi_values
+        spec: dict[str, Any] = {"generator": task.generator, **task.args, "mi_grid": list(grid)}
+        if len(ests) < len(HARD_ESTIMATORS):
+            spec["estimators"] = ests
+        tasks[task.name] = spec
+    grid_all = sorted({m for t in tasks.values() for m in t["mi_grid"]})
+    return BenchConfig(
+        name="hard-quick" if quick else "hard",
+        estimators={e: {"method": e, **_HARD_OPTIONS.get(e, {})} for e in HARD_ESTIMATORS},
+        tasks=tasks,
+        mi_grid=grid_all,
+        n=1000 if quick else 5000,
+        seeds=(0,) if quick else (0, 1, 2),
+    )
+
+
 #: Built-in benchmarks: name -> (description, factory).
 PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
     "quick": (
@@ -927,6 +1013,19 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         "gaussian_bump 16x16, rectangles 16x16 and 32x32, correlated_bump 32x32; true MI "
         "linspace(0, 10, 41) nats (MINE and raw KSG: 0, 1, ..., 10), N=5000, seed 0",
         lambda: _images(quick=False),
+    ),
+    "hard": (
+        "the hard-distribution suite (pymi.datasets.HARD_SUITE without images): Gaussians 1+1 to "
+        "50+50 (dense and sparse), Student-t df 1, 2, 3 (pure and with a Gaussian part), "
+        "transformed Gaussians (half_cube, asinh, normal_cdf, spiral), swiss roll, near-discrete; "
+        "each task at its own true MI values (55 points, 0.19 to 4 nats); KSG, KL, WKL (k=5; WKL "
+        "only up to joint dimension 10) and the Gaussian estimator, N=5000, seeds 0, 1, 2",
+        lambda: _hard(quick=False),
+    ),
+    "hard-quick": (
+        "smoke test of the hard suite: every vector task at one true MI value, the same "
+        "estimators, N=1000, seed 0",
+        lambda: _hard(quick=True),
     ),
     "images-quick": (
         "smoke test of the image benchmark (< 2 min): gaussian_bump 16x16, a small AE (150 "
