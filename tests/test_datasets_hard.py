@@ -322,6 +322,7 @@ def test_tasks_are_read_only():
     with pytest.raises(TypeError):
         task.args["dim_x"] = 3  # type: ignore[index]
     assert isinstance(task.args["split"], tuple)
+    assert len(set(HARD_SUITE)) == len(HARD_SUITE)  # hashable, all distinct
 
 
 @pytest.mark.parametrize(

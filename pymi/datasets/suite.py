@@ -162,6 +162,10 @@ class SuiteTask:
         object.__setattr__(self, "args", _freeze(self.args))
         object.__setattr__(self, "mi_values", values)
 
+    def __hash__(self) -> int:
+        # args is a read-only mapping (not hashable itself); equal tasks have equal items
+        return hash((self.name, self.family, self.generator, tuple(self.args.items()), self.mi_values, self.image))
+
     @property
     def function(self) -> Callable[..., KnownMISample]:
         """The generator function."""
