@@ -7,54 +7,90 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._estimate import Estimate
-from .estimators import KL, KSG, WKL, Gaussian, MIEstimator
+from .estimators import Estimator
+from .estimators._registry import MethodInfo, entropy_methods, get_method, methods, mi_methods
 
-__all__ = ["ENTROPY_METHODS", "MI_METHODS", "entropy", "make_estimator", "mutual_information"]
+__all__ = [
+    "DEFAULT_ENTROPY_METHOD",
+    "DEFAULT_MI_METHOD",
+    "ENTROPY_METHODS",
+    "MI_METHODS",
+    "entropy",
+    "make_estimator",
+    "methods",
+    "mutual_information",
+]
 
-_REGISTRY: dict[str, type[MIEstimator]] = {"kl": KL, "wkl": WKL, "ksg": KSG, "gaussian": Gaussian}
-_TAKES_K = {"kl", "wkl", "ksg"}
+#: The method ``pymi.mutual_information`` uses when none is given.
+DEFAULT_MI_METHOD = "wkl"
+#: The method ``pymi.entropy`` uses when none is given.
+DEFAULT_ENTROPY_METHOD = "wkl"
 
+#: Names of the methods that estimate entropy / mutual information (from their capabilities).
+ENTROPY_METHODS: tuple[str, ...] = entropy_methods()
+MI_METHODS: tuple[str, ...] = mi_methods()
 
-def _registry() -> dict[str, type[MIEstimator]]:
-    from .estimators import KDE, MINE
-
-    return {**_REGISTRY, "kde": KDE, "mine": MINE}
-
-
-ENTROPY_METHODS = ("kl", "wkl", "kde", "gaussian")
-MI_METHODS = ("kl", "wkl", "ksg", "kde", "gaussian", "mine")
+#: Options of :func:`mutual_information` that configure compression, not the estimator.
 _COMPRESS_OPTIONS = ("shared", "train_fraction", "compressor_options")
 
 
-def make_estimator(method: str, *, k: int | None = None, **options: Any) -> MIEstimator:
-    """Build the estimator object for ``method`` with ``options`` (see pymi.estimators)."""
-    reg = _registry()
-    if method not in reg:
-        msg = f"method must be one of {sorted(reg)}; got {method!r}"
-        raise ValueError(msg)
+def _registry() -> dict[str, type[Estimator]]:
+    """Method name -> class; kept for ``pymi.bench.tasks`` (use :func:`pymi.methods`)."""
+    return {name: info.cls for name, info in methods().items()}
+
+
+def make_estimator(method: str, *, k: int | None = None, **options: Any) -> Estimator:
+    """Build the estimator object for ``method`` with ``options``.
+
+    Parameters
+    ----------
+    method : str
+        A name in :func:`pymi.methods`.
+    k : int, optional
+        Neighbour count, for the methods with ``capabilities.takes_k``.
+    **options
+        Constructor arguments of the method's class (see ``pymi.methods()[method].cls``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, or an option value the class rejects.
+    TypeError
+        For ``k`` with a method that takes none, an option the class does not
+        take, or an option value of the wrong type.
+    """
+    info = get_method(method)
     if k is not None:
-        if method not in _TAKES_K:
+        if not info.capabilities.takes_k:
             msg = f"k is a neighbour count and method={method!r} takes none; drop k=..."
             raise TypeError(msg)
         options["k"] = k
-    try:
-        return reg[method](**options)
-    except TypeError as err:
-        if "unexpected keyword argument" not in str(err):
-            raise  # a validated option of the right name: its own message says it all
-        msg = f"invalid option for method={method!r}: {err}"
-        raise TypeError(msg) from err
+    _check_options(info, options)
+    return info.cls(**options)
 
 
-def entropy(x: Any, method: str = "wkl", *, k: int | None = None, base: str = "nats", **options: Any) -> Estimate:
+def _check_options(info: MethodInfo, options: dict[str, Any]) -> None:
+    names = info.cls._parameter_names()
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        msg = (
+            f"invalid option for method={info.name!r}: {info.cls.__name__} takes no "
+            f"{', '.join(unknown)}; its options are {list(names)}"
+        )
+        raise TypeError(msg)
+
+
+def entropy(x: Any, method: str = DEFAULT_ENTROPY_METHOD, *, k: int | None = None, base: str = "nats", **options: Any) -> Estimate:
     """Estimate the differential entropy h(X).
 
     Parameters
     ----------
     x : array_like, shape (n_samples, ...)
         Samples (numpy array or torch tensor); trailing dimensions are flattened.
-    method : {"wkl", "kl", "kde", "gaussian"}
-        Estimator (see the table in the README). Default: weighted KL.
+    method : str
+        A method with ``capabilities.entropy`` in :func:`pymi.methods`
+        (``"wkl"``, ``"kl"``, ``"kde"``, ``"gaussian"``); default
+        :data:`DEFAULT_ENTROPY_METHOD`.
     k : int, optional
         Neighbour order for kNN methods (default 5).
     base : {"nats", "bits", "dits"}
@@ -76,8 +112,9 @@ def entropy(x: Any, method: str = "wkl", *, k: int | None = None, base: str = "n
     >>> abs(est.value - 2.838) < 0.1
     True
     """
-    if method not in ENTROPY_METHODS:
-        msg = f"method must be one of {list(ENTROPY_METHODS)} for entropy; got {method!r}"
+    info = get_method(method)
+    if not info.capabilities.entropy:
+        msg = f"method must be one of {list(entropy_methods())} for entropy; got {method!r}"
         raise ValueError(msg)
     return make_estimator(method, k=k, base=base, **options).entropy(x)
 
@@ -85,7 +122,7 @@ def entropy(x: Any, method: str = "wkl", *, k: int | None = None, base: str = "n
 def mutual_information(
     x: Any,
     y: Any,
-    method: str = "wkl",
+    method: str = DEFAULT_MI_METHOD,
     *,
     k: int | None = None,
     discrete_y: bool = False,
@@ -101,8 +138,10 @@ def mutual_information(
     x, y : array_like, shape (n_samples, ...)
         Row-aligned samples (numpy arrays or torch tensors); trailing
         dimensions are flattened. With ``discrete_y=True``, ``y`` holds labels.
-    method : {"wkl", "kl", "ksg", "kde", "gaussian", "mine"}
-        Estimator. Entropy-sum methods (kl, wkl, kde) whiten every term
+    method : str
+        A method in :func:`pymi.methods` (``"wkl"``, ``"kl"``, ``"ksg"``,
+        ``"kde"``, ``"gaussian"``, ``"mine"``); default
+        :data:`DEFAULT_MI_METHOD`. Entropy-sum methods (kl, wkl, kde) whiten every term
         separately, as in Butakov et al. (ICLR 2024); "mine" is the neural
         Donsker–Varadhan bound (needs PyTorch).
     k : int, optional
@@ -131,14 +170,22 @@ def mutual_information(
         With ``compress``, ``params["compression"]`` records the compressors
         and the split, and ``n`` is the number of held-out rows.
     """
-    if method not in MI_METHODS:
-        msg = f"method must be one of {list(MI_METHODS)} for mutual information; got {method!r}"
+    info = get_method(method)
+    caps = info.capabilities
+    if not (caps.discrete_y if discrete_y else caps.mutual_information):
+        usable = [
+            name
+            for name, other in methods().items()
+            if (other.capabilities.discrete_y if discrete_y else other.capabilities.mutual_information)
+        ]
+        what = "class labels (discrete_y=True)" if discrete_y else "continuous y"
+        msg = f"method={method!r} has no mutual information for {what}; use one of {usable}"
         raise ValueError(msg)
     compress_opts = {key: options.pop(key) for key in _COMPRESS_OPTIONS if key in options}
-    # ``progress`` belongs to MINE and to the compressors: keep it for MINE,
-    # hand it to the compressor otherwise.
+    # ``progress`` belongs to the torch-trained methods and to the compressors:
+    # keep it for a method that takes it, hand it to the compressor otherwise.
     progress = options.get("progress")
-    if compress is not None and method != "mine":
+    if compress is not None and "progress" not in info.cls._parameter_names():
         options.pop("progress", None)
     est = make_estimator(method, k=k, base=base, **options)
     if compress is None:

@@ -6,7 +6,11 @@ import numbers
 
 import numpy as np
 
-__all__ = ["RandomStateLike", "check_random_state"]
+__all__ = ["RandomStateLike", "check_random_state", "torch_seed"]
+
+#: Seeds handed to PyTorch are below this (``torch.manual_seed`` takes 64-bit
+#: integers; 63 bits keep them positive in every signed representation).
+_SEED_BOUND = 2**63 - 1
 
 #: What a ``random_state`` argument accepts.
 RandomStateLike = (
@@ -32,7 +36,10 @@ def check_random_state(random_state: RandomStateLike = None) -> np.random.Genera
     Raises
     ------
     ValueError
-        For a negative int, a bool, a legacy ``numpy.random.RandomState`` or any other type.
+        For a negative int.
+    pymi._params.InvalidParameterType
+        (a ``TypeError`` and a ``ValueError``) for a bool, a legacy
+        ``numpy.random.RandomState`` or any other type.
 
     Examples
     --------
@@ -58,15 +65,45 @@ def check_random_state(random_state: RandomStateLike = None) -> np.random.Genera
             )
             raise ValueError(msg)
         return np.random.default_rng(int(random_state))
+    from ._params import InvalidParameterType
+
     if isinstance(random_state, np.random.RandomState):
         msg = (
             "random_state must be None, an int, a numpy.random.Generator or a SeedSequence; "
             "got a legacy numpy.random.RandomState; pass np.random.default_rng(seed) instead"
         )
-        raise ValueError(msg)
+        raise InvalidParameterType(msg)
     msg = (
         "random_state must be None, an int, a numpy.random.Generator or a SeedSequence; "
         f"got {random_state!r} of type {type(random_state).__name__}; "
         "pass an integer seed such as random_state=0"
     )
-    raise ValueError(msg)
+    raise InvalidParameterType(msg)
+
+
+def torch_seed(random_state: RandomStateLike = None) -> int:
+    """Turn a ``random_state`` argument into one integer seed (for PyTorch, split seeds).
+
+    Accepts what :func:`check_random_state` accepts, with the same errors. An int
+    is used as is (reduced below 2**63 - 1); ``None`` draws fresh OS entropy (not
+    reproducible); a ``Generator`` is drawn from (the caller's stream advances);
+    a ``SeedSequence`` / ``BitGenerator`` gives a deterministic seed.
+
+    Returns
+    -------
+    int
+        In ``[0, 2**63 - 1)``.
+
+    Examples
+    --------
+    >>> torch_seed(5)
+    5
+    >>> torch_seed(np.random.default_rng(0)) == torch_seed(np.random.default_rng(0))
+    True
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        check_random_state(random_state)  # the error for a negative seed
+        return int(random_state) % _SEED_BOUND
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return int(check_random_state(random_state).integers(0, _SEED_BOUND))

@@ -7,12 +7,15 @@ this module imports it at import time, so ``import pymi`` works without it.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._device import resolve_device as _resolve_device
+from ._random import RandomStateLike, torch_seed
+from ._validation import resolve_n_jobs as _resolve_n_jobs
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -48,95 +51,18 @@ def import_torch() -> Any:
 
 
 def resolve_device(device: str | Any = "auto") -> torch.device:
-    """Turn ``"auto" | "cpu" | "cuda" | "cuda:N"`` (or a ``torch.device``) into a ``torch.device``.
-
-    ``"auto"`` picks CUDA when PyTorch sees a GPU, the CPU otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``device`` is not a recognised name, or names CUDA while CUDA is unavailable.
-    """
-    torch = import_torch()
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if device != "cpu" and not device.startswith("cuda"):
-            msg = f"device must be 'auto', 'cpu' or 'cuda' (or 'cuda:N'); got device={device!r}"
-            raise ValueError(msg)
-        try:
-            dev = torch.device(device)
-        except RuntimeError:
-            msg = f"device must be 'auto', 'cpu' or 'cuda' (or 'cuda:N'); got device={device!r}"
-            raise ValueError(msg) from None
-    else:
-        msg = f"device must be 'auto', 'cpu', 'cuda' or a torch.device; got {device!r}"
-        raise ValueError(msg)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            msg = (
-                f"device={str(device)!r} but PyTorch {torch.__version__} sees no CUDA GPU; "
-                "pass device='auto' or device='cpu'"
-            )
-            raise ValueError(msg)
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            msg = (
-                f"device={str(device)!r} but only {torch.cuda.device_count()} CUDA device(s) "
-                "are visible; pass device='cuda' or a valid index"
-            )
-            raise ValueError(msg)
-    elif dev.type != "cpu":
-        msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
-        raise ValueError(msg)
-    return dev
+    """``device`` as a ``torch.device``: :func:`pymi._device.resolve_device` with ``framework="torch"``."""
+    return _resolve_device(device, framework="torch")
 
 
-def resolve_seed(random_state: int | np.random.Generator | None) -> int:
-    """Turn ``random_state`` (None, int or ``numpy.random.Generator``) into a 63-bit integer seed.
-
-    ``None`` draws fresh entropy from the OS, so results differ between calls.
-
-    Raises
-    ------
-    TypeError
-        If ``random_state`` is of another type.
-    ValueError
-        If an integer seed is negative.
-    """
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63 - 1))
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0:
-            msg = f"random_state must be a non-negative integer; got random_state={random_state}"
-            raise ValueError(msg)
-        return int(random_state) % (2**63 - 1)
-    msg = (
-        "random_state must be None, a non-negative int or a numpy.random.Generator; "
-        f"got {type(random_state).__name__}"
-    )
-    raise TypeError(msg)
+def resolve_seed(random_state: RandomStateLike) -> int:
+    """An integer seed from ``random_state``: :func:`pymi._random.torch_seed`."""
+    return torch_seed(random_state)
 
 
-def resolve_n_jobs(n_jobs: int | None) -> int | None:
-    """Validate ``n_jobs``: None (leave PyTorch's setting), -1 or 0 (all cores) or a positive int.
-
-    Returns the number of threads to use, or None to keep the current setting.
-    """
-    if n_jobs is None:
-        return None
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
-        msg = f"n_jobs must be None, -1 (all cores) or a positive int; got {n_jobs!r}"
-        raise TypeError(msg)
-    if n_jobs in (-1, 0):
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        msg = f"n_jobs must be None, -1 (all cores) or a positive int; got n_jobs={n_jobs}"
-        raise ValueError(msg)
-    return int(n_jobs)
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """The thread count ``n_jobs`` stands for: :func:`pymi._validation.resolve_n_jobs`."""
+    return _resolve_n_jobs(n_jobs)
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -148,12 +74,13 @@ def to_numpy(x: Any) -> np.ndarray:
 
 @contextlib.contextmanager
 def torch_threads(n_jobs: int | None) -> Iterator[None]:
-    """Run the body with ``torch.set_num_threads(n_jobs)``, restoring the old value afterwards."""
+    """Run the body with ``torch.set_num_threads`` at the count ``n_jobs`` stands for, restoring the old value afterwards.
+
+    ``n_jobs`` follows pymi's one rule (:func:`pymi._validation.check_n_jobs`):
+    -1, 0 or None for all cores, else a positive count.
+    """
     torch = import_torch()
     n = resolve_n_jobs(n_jobs)
-    if n is None:
-        yield
-        return
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -209,12 +136,18 @@ def check_run_options(*, random_state: Any, device: Any, n_jobs: Any, progress: 
 
     Raises at construction time, so that a bad option fails before any training.
     """
-    if random_state is not None and not isinstance(random_state, np.random.Generator):
-        resolve_seed(random_state)  # type check now; a Generator is drawn from at fit time only
-    if not (isinstance(device, str) or hasattr(device, "type")):
-        msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
-        raise ValueError(msg)
-    resolve_n_jobs(n_jobs)
-    if progress is not None and not isinstance(progress, bool):
-        msg = f"progress must be True, False or None (auto); got progress={progress!r}"
-        raise TypeError(msg)
+    from ._params import validate_params
+
+    validate_params(
+        {"random_state": random_state, "device": device, "n_jobs": n_jobs, "progress": progress},
+        TORCH_RUN_CONSTRAINTS,
+    )
+
+
+#: Declared constraints of the options every torch-trained object shares.
+TORCH_RUN_CONSTRAINTS: dict[str, list[Any]] = {
+    "random_state": ["random_state"],
+    "device": ["torch_device"],
+    "n_jobs": ["n_jobs"],
+    "progress": ["boolean", None],
+}

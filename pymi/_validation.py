@@ -2,12 +2,13 @@
 
 Every check raises a ``TypeError``/``ValueError`` whose message names the
 argument, states what was expected and what was received, and says how to fix
-it (GUIDE section 8). Nothing here clamps, replaces or drops data silently.
+it. Nothing here clamps, replaces or drops data silently.
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ __all__ = [
     "as_samples",
     "as_labels",
     "check_n_jobs",
+    "resolve_n_jobs",
     "label_array",
     "missing_label_marker",
     "check_choice",
@@ -192,18 +194,57 @@ def check_k(k: Any, n: int, *, name: str = "k", where: str = "") -> int:
 
 
 def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
-    """Validate a thread count: -1, 0 or None for all cores (returned as -1), or a positive integer."""
+    """The one thread-count rule: -1, 0 or None mean all cores (returned as -1), else a positive integer.
+
+    Counts above 2**31 - 1 (a C ``int``, what the compiled kernels take) are refused.
+
+    Raises
+    ------
+    pymi._params.InvalidParameterType
+        (a ``TypeError``) for a non-integer, including a bool.
+    ValueError
+        For a negative count other than -1, or one above 2**31 - 1.
+    """
+    from ._params import MAX_THREADS, InvalidParameterType
+
     if n_jobs is None:
         return -1
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
-        msg = f"{name} must be -1 (all cores) or a positive integer; got {n_jobs!r} of type {type(n_jobs).__name__}"
-        raise TypeError(msg)
+        msg = (
+            f"{name} must be -1 (all cores) or a positive integer (None and 0 also mean all "
+            f"cores); got {n_jobs!r} of type {type(n_jobs).__name__}"
+        )
+        raise InvalidParameterType(msg)
     if n_jobs in (-1, 0):
         return -1
     if n_jobs < 1:
-        msg = f"{name} must be -1 (all cores) or a positive integer; got {name}={n_jobs}"
+        msg = (
+            f"{name} must be -1 (all cores) or a positive integer (None and 0 also mean all "
+            f"cores); got {name}={n_jobs}"
+        )
+        raise ValueError(msg)
+    if n_jobs > MAX_THREADS:
+        msg = (
+            f"{name}={n_jobs} is more threads than the compiled kernels accept (at most "
+            f"2**31 - 1 = {MAX_THREADS}); pass -1 for all cores or the number of threads to use"
+        )
         raise ValueError(msg)
     return int(n_jobs)
+
+
+def resolve_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
+    """The number of threads ``n_jobs`` stands for (see :func:`check_n_jobs`): all cores for -1/0/None.
+
+    "All cores" counts the CPUs this process may run on (its affinity mask where
+    the platform has one).
+    """
+    n = check_n_jobs(n_jobs, name)
+    if n != -1:
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:

@@ -277,9 +277,9 @@ def test_kde_fixed_bandwidth_and_entropy():
 @pytest.mark.parametrize(
     ("bandwidth", "exc", "pattern"),
     [
-        ("silverman", ValueError, r"bandwidth must be 'ml', 'lscv' or a positive float; got 'silverman'"),
-        (-1.0, ValueError, r"bandwidth must be a positive finite float; got -1.0"),
-        ([1.0], TypeError, r"bandwidth must be 'ml', 'lscv' or a positive float; got \[1.0\]"),
+        ("silverman", ValueError, r"bandwidth must be one of \['ml', 'lscv'\] or a positive finite number .*; got 'silverman'"),
+        (-1.0, ValueError, r"bandwidth must be one of \['ml', 'lscv'\] or a positive finite number .*; got -1.0"),
+        ([1.0], TypeError, r"bandwidth must be one of \['ml', 'lscv'\] or a positive finite number .*; got \[1.0\] of type list"),
     ],
 )
 def test_kde_bad_bandwidth(bandwidth, exc, pattern):

@@ -292,7 +292,7 @@ def test_estimates_above_log10_are_flagged():
         ("n_eval", 0, r"n_eval must be a positive int; got n_eval=0"),
         ("lr", -1.0, r"lr must be a positive finite number"),
         ("sigma", -1e-3, r"sigma must be a finite number >= 0"),
-        ("n_jobs", 0, r"n_jobs must be -1"),
+        ("n_jobs", -2, r"n_jobs must be -1"),
         ("estimator_options", {"k": 3}, r"estimator_options must not set \['k'\]"),
         ("label_estimator", "foo", r"label_estimator must be one of \[.*'ksg'.*\] \(or None.*got label_estimator='foo'"),
     ],

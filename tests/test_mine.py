@@ -136,20 +136,20 @@ def test_mine_errors():
     ):
         MINE(validation_fraction=0.5, test_fraction=0.5)
     with pytest.raises(
-        ValueError, match=r"validation_fraction must be in \(0, 1\); got validation_fraction=0"
+        ValueError, match=r"validation_fraction must be a number in \(0, 1\); got 0"
     ):
         MINE(validation_fraction=0)
-    with pytest.raises(ValueError, match="batch_size must be at least 2"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
         MINE(batch_size=1)
-    with pytest.raises(ValueError, match="n_blocks must be at least 2"):
+    with pytest.raises(ValueError, match="n_blocks must be an integer >= 2"):
         MINE(n_blocks=1)
     with pytest.raises(ValueError, match="hidden must be a non-empty sequence of positive ints"):
         MINE(hidden=())
-    with pytest.raises(TypeError, match="max_epochs must be a positive int; got 2.5"):
+    with pytest.raises(TypeError, match="max_epochs must be a positive integer; got 2.5 of type float"):
         MINE(max_epochs=2.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="lr must be a positive number; got lr=-1"):
+    with pytest.raises(ValueError, match="lr must be a positive finite number; got -1"):
         MINE(lr=-1)
-    with pytest.raises(TypeError, match="progress must be True, False or None"):
+    with pytest.raises(TypeError, match="progress must be True, False or None; got 'yes' of type str"):
         MINE(progress="yes")  # type: ignore[arg-type]
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' but PyTorch .* sees no CUDA GPU"):

@@ -64,7 +64,7 @@ def test_k_too_large():
 
 @pytest.mark.parametrize("bad", [0, -3])
 def test_k_not_positive(bad):
-    with pytest.raises(ValueError, match=rf"k={bad} must be a positive integer"):
+    with pytest.raises(ValueError, match=rf"k must be a positive integer; got {bad}"):
         KL(k=bad)
 
 

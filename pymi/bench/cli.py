@@ -65,7 +65,7 @@ examples:
 
 
 def _epilog() -> str:
-    from .._api import _registry
+    from .._api import methods
     from .tasks import GENERATORS
 
     presets = "\n".join(
@@ -74,7 +74,7 @@ def _epilog() -> str:
     )
     return _EPILOG.format(
         presets=presets,
-        methods=", ".join(sorted(_registry())),
+        methods=", ".join(methods()),
         generators=", ".join(GENERATORS),
     )
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import copy
 import numbers
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from .._estimate import Estimate
-from .._torch import resolve_seed, to_numpy
+from .._params import HasMethods, Interval, Options, Real, hint
+from .._random import RandomStateLike, torch_seed
+from .._torch import to_numpy
+from ..estimators._protocol import Capabilities, Estimator
 from .base import Compressor, NotFittedError
 
 __all__ = ["Compressed", "CompressedPair", "compress_pair", "make_compressor"]
@@ -48,24 +51,12 @@ def _describe(c: Compressor | str) -> str:
     return c if isinstance(c, str) else repr(c)
 
 
-def _check_compressor(c: Any, name: str, *, allow_none: bool) -> Compressor | str | None:
-    if c is None and allow_none:
-        return None
-    if isinstance(c, str):
-        if c != PASSTHROUGH:
-            msg = f"{name} must be a Compressor or 'passthrough'; got {name}={c!r}"
-            raise ValueError(msg)
-        return c
-    if not (hasattr(c, "fit") and hasattr(c, "transform")):
-        msg = (
-            f"{name} must be a compressor with fit / transform (e.g. pymi.compression.PCA(4)) "
-            f"or 'passthrough'; got {type(c).__name__}"
-        )
-        raise TypeError(msg)
-    return c
+_COMPRESSOR = HasMethods(
+    ("fit", "transform"), what="a compressor with fit / transform (e.g. pymi.compression.PCA(4))"
+)
 
 
-class Compressed:
+class Compressed(Estimator):
     """Estimate mutual information on compressed representations.
 
     Follows Butakov et al., "Information Bottleneck Analysis of Deep Neural
@@ -97,7 +88,7 @@ class Compressed:
         scored. ``1.0`` fits and scores on all rows (the paper's per-epoch PCA of
         hidden layers; the codes are then not held out). ``0.0`` uses compressors
         that are already fitted and scores all rows.
-    random_state : int, numpy.random.Generator or None
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
         Seeds the split; compressor copies whose own ``random_state`` is None get
         seeds derived from it, so a fixed value makes the whole estimate
         reproducible on the CPU. The integer seed used is recorded in
@@ -131,6 +122,27 @@ class Compressed:
     (0.7, 2000)
     """
 
+    name = "compressed"
+    capabilities = Capabilities(entropy=False)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [
+            HasMethods(
+                ("mutual_information",),
+                what="an estimator with mutual_information(x, y, *, discrete_y=False) "
+                "(e.g. pymi.estimators.WKL())",
+            ),
+            None,
+        ],
+        "compressor_x": [_COMPRESSOR, Options(str, (PASSTHROUGH,))],
+        "compressor_y": [_COMPRESSOR, Options(str, (PASSTHROUGH,)), None],
+        "shared": ["boolean"],
+        "train_fraction": [
+            Interval(Real, 0, 1, closed="both"),
+            hint("0: pre-fitted compressors, 1: fit and score on all rows"),
+        ],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         estimator: Any,
@@ -139,42 +151,26 @@ class Compressed:
         *,
         shared: bool = False,
         train_fraction: float = 0.5,
-        random_state: int | np.random.Generator | None = None,
+        random_state: RandomStateLike = None,
     ) -> None:
-        if estimator is not None and not callable(getattr(estimator, "mutual_information", None)):
-            msg = (
-                "estimator must have a mutual_information(x, y, *, discrete_y=False) method "
-                f"(e.g. pymi.estimators.WKL()); got {type(estimator).__name__}"
-            )
-            raise TypeError(msg)
         self.estimator = estimator
-        self.compressor_x = _check_compressor(compressor_x, "compressor_x", allow_none=False)
-        self.compressor_y = _check_compressor(compressor_y, "compressor_y", allow_none=True)
-        if not isinstance(shared, (bool, np.bool_)):
-            msg = f"shared must be True or False; got shared={shared!r}"
-            raise TypeError(msg)
-        self.shared = bool(shared)
+        self.compressor_x = compressor_x
+        self.compressor_y = compressor_y
+        self.shared = shared
+        self.train_fraction = train_fraction
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        self._check_shared()
+
+    def _check_shared(self) -> None:
+        """``shared=True`` encodes both sides with ``compressor_x``, which must be a compressor."""
         if self.shared and self.compressor_y is not None:
             msg = "shared=True encodes x and y with compressor_x; pass compressor_y=None (got a compressor_y)"
             raise ValueError(msg)
-        if self.shared and self.compressor_x == PASSTHROUGH:
+        if self.shared and isinstance(self.compressor_x, str):
             msg = "shared=True needs a compressor; got compressor_x='passthrough'"
             raise ValueError(msg)
-        if isinstance(train_fraction, bool) or not isinstance(
-            train_fraction, (int, float, np.integer, np.floating)
-        ):
-            msg = f"train_fraction must be a number in [0, 1]; got {train_fraction!r}"
-            raise TypeError(msg)
-        if not 0.0 <= float(train_fraction) <= 1.0:
-            msg = (
-                "train_fraction must be in [0, 1] (0: pre-fitted compressors, 1: fit and "
-                f"score on all rows); got train_fraction={train_fraction}"
-            )
-            raise ValueError(msg)
-        self.train_fraction = float(train_fraction)
-        if random_state is not None:
-            resolve_seed(random_state)  # validate type now
-        self.random_state = random_state
 
     # -- public -----------------------------------------------------------------------
     def mutual_information(
@@ -209,14 +205,6 @@ class Compressed:
             )
             raise TypeError(msg)
         return replace(inner, params={**inner.params, "compression": pair.params})
-
-    def estimate(
-        self, x: np.ndarray, y: np.ndarray | None = None, *, discrete_y: bool = False
-    ) -> Estimate:
-        """Same as :meth:`mutual_information` (``y=None`` asks for an entropy: not supported)."""
-        if y is None:
-            return self.entropy(x)
-        return self.mutual_information(x, y, discrete_y=discrete_y)
 
     def entropy(self, x: np.ndarray) -> Estimate:
         """Not supported: differential entropy changes under compression (only MI is invariant).
@@ -254,7 +242,7 @@ class Compressed:
             )
             raise ValueError(msg)
         n = xa.shape[0]
-        seed = resolve_seed(self.random_state)
+        seed = torch_seed(self.random_state)
         ss = np.random.SeedSequence(seed)
         split_seed, seed_x, seed_y = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
 
@@ -338,14 +326,6 @@ class Compressed:
         if hasattr(comp, "random_state") and comp.random_state is None:
             comp.random_state = seed
         return comp
-
-    def __repr__(self) -> str:
-        return (
-            f"Compressed({self.estimator!r}, {_describe(self.compressor_x)}, "
-            f"{self.compressor_y if self.compressor_y is None else _describe(self.compressor_y)}, "
-            f"shared={self.shared}, train_fraction={self.train_fraction}, "
-            f"random_state={self.random_state!r})"
-        )
 
 
 def make_compressor(

@@ -9,21 +9,21 @@ sum of three separate errors used by the original paper code.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._device import resolve_device
 from .._estimate import Estimate, unit_factor
-from .._random import check_random_state
+from .._params import Integral, Interval, Options, Real
+from .._random import RandomStateLike, check_random_state
 from .._validation import (
     as_labels,
     as_samples,
-    check_choice,
     check_k,
-    check_n_jobs,
     check_same_length,
     drop_nonfinite_rows,
     duplicate_row_mask,
@@ -32,8 +32,12 @@ from .._validation import (
     user_stacklevel,
 )
 from .._whitening import whiten as whiten_samples
+from ._protocol import Capabilities, Estimator
 
-__all__ = ["EntropySumEstimator", "MIEstimator", "TiesWarning"]
+__all__ = ["K_CONSTRAINT", "EntropySumEstimator", "MIEstimator", "TiesWarning"]
+
+#: The declared constraint of every neighbour count ``k``.
+K_CONSTRAINT: list[Any] = [Interval(Integral, 1, None, closed="left")]
 
 STDERR_METHOD = (
     "per-sample contributions: std / sqrt(n) (approximate; ignores the weak dependence "
@@ -53,7 +57,7 @@ class TiesWarning(UserWarning):
     """Duplicate samples were found and broken by adding small noise."""
 
 
-class MIEstimator:
+class MIEstimator(Estimator):
     """Base class: validation, NaN and tie policies, units, result assembly.
 
     Parameters
@@ -74,19 +78,42 @@ class MIEstimator:
         float32 cannot hold noise that small without rounding it away). An
         explicit value is applied in the input's dtype. Rows that still collide
         after rounding get new noise, up to 8 times, then a ValueError.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
         Seed for every random step (jitter, subsampling, training).
-    n_jobs : int
+    n_jobs : int or None
         Threads for the compiled kernels: -1, 0 or None for all cores, or a
         positive integer.
     device : {"auto", "cpu", "cuda"}
         Where kernels run; ``"auto"`` uses a GPU when pymi was built with CUDA
         and one is visible.
+
+    Notes
+    -----
+    Subclasses declare their own arguments in ``_parameter_constraints`` (merged
+    with these) and implement ``_entropy(x, rng)``, ``_mi_continuous(x, y, rng)``
+    and ``_mi_discrete(x, codes, classes, rng)``, each returning
+    ``(value, per-sample contributions, params)`` in nats.
     """
 
     name = "base"
-    supports_entropy = True
+    capabilities = Capabilities()
     _handles_ties = True
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "base": [Options(str, ("bits", "dits", "nats"))],
+        "nan_policy": [Options(str, ("raise", "omit"))],
+        "ties": [Options(str, ("jitter", "raise"))],
+        "jitter_scale": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
+        "n_jobs": ["n_jobs"],
+        "device": ["device"],
+    }
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # a subclass that only says ``supports_entropy = False`` gets matching flags
+        flag = cls.__dict__.get("supports_entropy")
+        if flag is not None and "capabilities" not in cls.__dict__:
+            cls.capabilities = dataclasses.replace(cls.capabilities, entropy=bool(flag))
 
     def __init__(
         self,
@@ -95,42 +122,29 @@ class MIEstimator:
         nan_policy: str = "raise",
         ties: str = "jitter",
         jitter_scale: float | None = None,
-        random_state: Any = None,
-        n_jobs: int = -1,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = -1,
         device: str = "auto",
     ) -> None:
-        unit_factor(base)
-        check_choice(nan_policy, "nan_policy", ("raise", "omit"))
-        check_choice(ties, "ties", ("jitter", "raise"))
-        check_choice(device, "device", ("auto", "cpu", "cuda"))
-        if jitter_scale is not None and not (jitter_scale > 0 and np.isfinite(jitter_scale)):
-            msg = f"jitter_scale must be a positive finite number or None; got {jitter_scale!r}"
-            raise ValueError(msg)
         self.base = base
         self.nan_policy = nan_policy
         self.ties = ties
         self.jitter_scale = jitter_scale
-        check_random_state(random_state)  # a clear error for a bad seed, now rather than later
         self.random_state = random_state
-        self.n_jobs = check_n_jobs(n_jobs)
+        self.n_jobs = n_jobs
         self.device = device
 
-    # ------------------------------------------------------------------ API
-    def estimate(self, x: Any, y: Any = None, *, discrete_y: bool = False) -> Estimate:
-        """Mutual information I(X; Y) when ``y`` is given, otherwise the entropy h(X)."""
-        if y is None:
-            return self.entropy(x)
-        return self.mutual_information(x, y, discrete_y=discrete_y)
+    @property
+    def supports_entropy(self) -> bool:
+        """Whether :meth:`entropy` is available (``capabilities.entropy``)."""
+        return self.capabilities.entropy
 
+    # ------------------------------------------------------------------ API
     def entropy(self, x: Any) -> Estimate:
         """Differential entropy h(X) of samples ``x`` (shape (n, ...)), in ``self.base``."""
-        if not self.supports_entropy:
-            msg = (
-                f"{type(self).__name__} estimates mutual information only; pass y, or use "
-                f"method='wkl', 'kl', 'kde' or 'gaussian' for an entropy"
-            )
-            raise TypeError(msg)
-        rng = np.random.default_rng(self.random_state)
+        if not self.capabilities.entropy:
+            raise TypeError(self._no_entropy_message())
+        rng = check_random_state(self.random_state)
         x = as_samples(x, "x")
         (x,), dropped = drop_nonfinite_rows([("x", x)], self.nan_policy)
         x, tie_info = self._break_ties(x, "x", rng)
@@ -151,7 +165,7 @@ class MIEstimator:
         discrete_y : bool
             Treat ``y`` as discrete labels: I = h(X) - sum_y p(y) h(X | Y=y).
         """
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         x = as_samples(x, "x")
         check_same_length(x, y)
         if discrete_y:
@@ -182,6 +196,7 @@ class MIEstimator:
 
     # ------------------------------------------------------------- helpers
     def _resolved_device(self) -> str:
+        """``"cpu"`` or ``"cuda"``: where this estimator's kernels run (:func:`pymi._device.resolve_device`)."""
         return resolve_device(self.device)
 
     def _break_ties(self, z: np.ndarray, name: str, rng: np.random.Generator):
@@ -304,9 +319,9 @@ class EntropySumEstimator(MIEstimator, ABC):
     """Estimators whose MI is a sum of entropy terms, each whitened separately.
 
     I(X;Y) = h(X) + h(Y) - h(X,Y) for continuous Y, and
-    I(X;Y) = h(X) - sum_y p(y) h(X | Y=y) for discrete labels (GUIDE 1.5), where
+    I(X;Y) = h(X) - sum_y p(y) h(X | Y=y) for discrete labels, where
     every term is computed on its own whitened copy of the data:
-    h(X) = h(X W) + 1/2 log det Sigma (GUIDE 1.1).
+    h(X) = h(X W) + 1/2 log det Sigma (Butakov et al., ICLR 2024).
 
     Subclasses implement ``_point_terms(z, shared) -> (terms, info)`` returning
     per-sample contributions whose mean is the entropy of ``z`` (nats), and may
@@ -314,9 +329,11 @@ class EntropySumEstimator(MIEstimator, ABC):
     (or on X for discrete labels) that is reused for every term.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"whiten": ["boolean"]}
+
     def __init__(self, *, whiten: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.whiten = bool(whiten)
+        self.whiten = whiten
 
     def _prepare(self, z: np.ndarray, name: str) -> tuple[np.ndarray, float]:
         if self.whiten:

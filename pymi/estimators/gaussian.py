@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .._whitening import _raise_constant, whiten
 from ._base import MIEstimator, _label
+from ._protocol import Capabilities
 
 __all__ = ["Gaussian"]
 
@@ -51,11 +50,8 @@ class Gaussian(MIEstimator):
     """
 
     name = "gaussian"
+    capabilities = Capabilities(devices=("cpu",))
     _handles_ties = False
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("ties", "jitter")
-        super().__init__(**kwargs)
 
     def _entropy(self, x, rng):
         _, half_logdet, logpdf = _fit(x, "x")

@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-import numbers
+import math
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import _core, _neighbors
-from .._validation import check_choice, check_k
+from .._params import Interval, Options, Real, hint
+from .._validation import check_k
 from .._weights import MAX_WEIGHT_NORM, kl_offsets, kl_weights, wkl_weights
-from ._base import EntropySumEstimator
+from ._backend import BACKENDS, resolve_backend
+from ._base import K_CONSTRAINT, EntropySumEstimator
+from ._protocol import Capabilities
 
 __all__ = ["KL", "WKL"]
 
-BACKENDS = ("auto", "kdtree", "brute", "faiss", "cuda")
-
 
 class _KNNEntropy(EntropySumEstimator):
+    capabilities = Capabilities(takes_k=True)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "k": K_CONSTRAINT,
+        "backend": [Options(str, BACKENDS)],
+    }
+
     def __init__(self, k: int = 5, *, backend: str = "auto", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        check_k(k, np.iinfo(np.int64).max)
-        check_choice(backend, "backend", BACKENDS)
-        self.k = int(k)
+        self.k = k
         self.backend = backend
 
     @abstractmethod
     def _weights(self, d: int) -> np.ndarray:
         """Weights over neighbour orders 1..k for dimension d."""
-
-    def _resolved_backend(self) -> str:
-        if self.backend == "auto" and self._resolved_device() == "cuda":
-            return "cuda"
-        return self.backend
 
     def _min_samples(self, d: int) -> int:
         return max(self.k + 1, d + 2 if self.whiten else 2)
@@ -48,10 +48,9 @@ class _KNNEntropy(EntropySumEstimator):
         check_k(self.k, n, where=f" (within {n}-sample term)")
         w = self._weights(d)
         kmax = int(np.nonzero(w)[0].max()) + 1
-        backend = self._resolved_backend()
+        backend, device = resolve_backend(self.backend, self.device)
         dist, _ = _neighbors.knn(
-            z, kmax, metric="euclidean", backend=backend, n_jobs=self.n_jobs,
-            device=self._resolved_device(),
+            z, kmax, metric="euclidean", backend=backend, n_jobs=self.n_jobs, device=device
         )
         if not np.all(np.isfinite(dist)):
             msg = (
@@ -81,7 +80,7 @@ class KL(_KNNEntropy):
     h_k = (1/N) sum_i [ d log r_{i,k} + log V_d + psi(N) - psi(k) ]
     (Kozachenko & Leonenko 1987; Kraskov et al. 2004), with r_{i,k} the
     Euclidean distance from x_i to its k-th nearest neighbour. MI is the sum of
-    entropy terms, each computed on its own whitened data (GUIDE 1.1, 1.5).
+    entropy terms, each computed on its own whitened data (Butakov et al., ICLR 2024).
 
     Parameters
     ----------
@@ -128,17 +127,16 @@ class WKL(_KNNEntropy):
     """
 
     name = "wkl"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "max_weight_norm": [
+            Interval(Real, 1, math.inf, closed="both"),
+            hint("the weights sum to 1, so their L1 norm is at least 1; numpy.inf accepts any"),
+        ],
+    }
 
     def __init__(self, k: int = 5, *, max_weight_norm: float = MAX_WEIGHT_NORM, **kwargs: Any) -> None:
         super().__init__(k, **kwargs)
-        real = isinstance(max_weight_norm, numbers.Real) and not isinstance(max_weight_norm, bool)
-        if not (real and max_weight_norm >= 1):
-            msg = (
-                f"max_weight_norm must be a number >= 1 (weights sum to 1, so their L1 norm is "
-                f"at least 1); got {max_weight_norm!r}"
-            )
-            raise ValueError(msg)
-        self.max_weight_norm = float(max_weight_norm)
+        self.max_weight_norm = max_weight_norm
 
     def _weights(self, d: int) -> np.ndarray:
         return wkl_weights(self.k, d, max_norm=self.max_weight_norm)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import digamma
 
 from .. import _neighbors
-from .._validation import check_choice, check_k
+from .._params import Options
+from .._validation import check_k
 from .._whitening import whiten as whiten_samples
-from ._base import MIEstimator
+from ._backend import BACKENDS, count_backend, resolve_backend
+from ._base import K_CONSTRAINT, MIEstimator
+from ._protocol import Capabilities
 
 __all__ = ["KSG"]
-
-
-def _count_backend(backend: str) -> str:
-    """faiss does kNN only: the radius counts then use pymi's own engine."""
-    return "auto" if backend == "faiss" else backend
 
 
 class KSG(MIEstimator):
@@ -51,22 +49,20 @@ class KSG(MIEstimator):
     """
 
     name = "ksg"
-    supports_entropy = False
+    capabilities = Capabilities(entropy=False, takes_k=True)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "k": K_CONSTRAINT,
+        "whiten": ["boolean"],
+        "backend": [Options(str, BACKENDS)],
+    }
 
     def __init__(
         self, k: int = 5, *, whiten: bool = True, backend: str = "auto", **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        check_k(k, np.iinfo(np.int64).max)
-        check_choice(backend, "backend", ("auto", "kdtree", "brute", "faiss", "cuda"))
-        self.k = int(k)
-        self.whiten = bool(whiten)
+        self.k = k
+        self.whiten = whiten
         self.backend = backend
-
-    def _resolved_backend(self) -> str:
-        if self.backend == "auto" and self._resolved_device() == "cuda":
-            return "cuda"
-        return self.backend
 
     def _side(self, z: np.ndarray, name: str) -> np.ndarray:
         if self.whiten:
@@ -78,14 +74,13 @@ class KSG(MIEstimator):
         check_k(self.k, n)
         zx, zy = self._side(x, "x"), self._side(y, "y")
         joint = np.ascontiguousarray(np.concatenate([zx, zy], axis=1))
-        backend = self._resolved_backend()
-        device = self._resolved_device()
+        backend, device = resolve_backend(self.backend, self.device)
         dist, _ = _neighbors.knn(
             joint, self.k, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
         )
         eps = np.ascontiguousarray(dist[:, -1])
         nx, ny = _neighbors.count_within_pair(
-            zx, zy, eps, metric="chebyshev", backend=_count_backend(backend), n_jobs=self.n_jobs,
+            zx, zy, eps, metric="chebyshev", backend=count_backend(backend), n_jobs=self.n_jobs,
             device=device,
         )
         contrib = digamma(self.k) + digamma(n) - digamma(nx + 1.0) - digamma(ny + 1.0)
@@ -105,8 +100,7 @@ class KSG(MIEstimator):
         check_k(self.k, n)
         counts = self._check_class_sizes(codes, classes, x.shape[1])
         zx = self._side(x, "x")
-        backend = self._resolved_backend()
-        device = self._resolved_device()
+        backend, device = resolve_backend(self.backend, self.device)
         radius = np.empty(n, dtype=zx.dtype)
         for c in range(len(classes)):
             rows = np.nonzero(codes == c)[0]
@@ -119,7 +113,7 @@ class KSG(MIEstimator):
         # a strict count at the next representable radius.
         closed = np.nextafter(radius, np.array(np.inf, dtype=radius.dtype))
         m = _neighbors.count_within(
-            np.ascontiguousarray(zx), closed, metric="chebyshev", backend=_count_backend(backend),
+            np.ascontiguousarray(zx), closed, metric="chebyshev", backend=count_backend(backend),
             n_jobs=self.n_jobs, device=device,
         )
         contrib = digamma(n) - digamma(counts[codes]) + digamma(self.k) - digamma(m)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._estimate import Estimate, unit_factor
+from .._estimate import Estimate
+from .._params import Integral, Interval, Options, Real, SequenceOf, hint
+from .._random import RandomStateLike
 from .._torch import (
-    check_run_options,
+    TORCH_RUN_CONSTRAINTS,
     import_torch,
     progress_bar,
     resolve_device,
@@ -28,36 +30,17 @@ from .._torch import (
     to_numpy,
     torch_threads,
 )
+from ._base import MIEstimator
+from ._protocol import Capabilities, Estimator
 
 __all__ = ["MINE"]
 
 _CRITICS = ("auto", "mlp", "conv")
 
-
-def _pos_int(value: Any, name: str, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}"
-        raise TypeError(msg)
-    if value < 1:
-        msg = f"{name} must be a positive int; got {name}={value}"
-        raise ValueError(msg)
-    return int(value)
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 
 
-def _fraction(value: Any, name: str, *, low_open: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        msg = f"{name} must be a number in {'(0, 1)' if low_open else '[0, 1)'}; got {value!r}"
-        raise TypeError(msg)
-    v = float(value)
-    if not ((v > 0 if low_open else v >= 0) and v < 1):
-        msg = f"{name} must be in {'(0, 1)' if low_open else '[0, 1)'}; got {name}={value}"
-        raise ValueError(msg)
-    return v
-
-
-class MINE:
+class MINE(Estimator):
     """Mutual Information Neural Estimation with the Donsker–Varadhan bound.
 
     A critic ``T(x, y)`` is trained by stochastic gradient ascent on
@@ -126,8 +109,8 @@ class MINE:
         Seeds the split, the initialisation, the batches and the shuffles; the
         same seed gives the same estimate on the CPU (with the same ``n_jobs``).
     device : {"auto", "cpu", "cuda"}, default "auto"
-    n_jobs : int, optional
-        PyTorch CPU threads (None keeps the current setting, -1 all cores).
+    n_jobs : int or None, default -1
+        PyTorch CPU threads: -1, 0 or None for all cores, or a positive count.
     progress : bool, optional
         tqdm progress bar over epochs (None: only when stderr is a terminal).
 
@@ -165,6 +148,34 @@ class MINE:
     ('mine', 400)
     """
 
+    name = "mine"
+    capabilities = Capabilities(entropy=False, needs_torch=True)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "hidden": [SequenceOf(_POSITIVE_INT, what="positive ints")],
+        "critic": [Options(str, _CRITICS)],
+        "conv_channels": [SequenceOf(_POSITIVE_INT, what="positive ints")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [
+            Interval(Integral, 2, None, closed="left"),
+            hint("marginal samples shuffle y within a batch"),
+        ],
+        "max_epochs": [_POSITIVE_INT],
+        "max_steps": [_POSITIVE_INT, None],
+        "patience": [_POSITIVE_INT],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "test_fraction": [Interval(Real, 0, 1, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "n_blocks": [
+            Interval(Integral, 2, None, closed="left"),
+            hint("the standard error is the spread over the blocks"),
+        ],
+        "max_pairs": [_POSITIVE_INT],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "base": MIEstimator._parameter_constraints["base"],
+        "nan_policy": MIEstimator._parameter_constraints["nan_policy"],
+        **TORCH_RUN_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         *,
@@ -184,97 +195,45 @@ class MINE:
         weight_decay: float = 0.0,
         base: str = "nats",
         nan_policy: str = "raise",
-        random_state: int | np.random.Generator | None = None,
+        random_state: RandomStateLike = None,
         device: str = "auto",
-        n_jobs: int | None = None,
+        n_jobs: int | None = -1,
         progress: bool | None = None,
     ) -> None:
-        unit_factor(base)
-        self.base = base
-        if nan_policy not in ("raise", "omit"):
-            msg = f"nan_policy must be one of ['raise', 'omit']; got {nan_policy!r}"
-            raise ValueError(msg)
-        self.nan_policy = nan_policy
-        hid = tuple(hidden)
-        if not hid or not all(
-            isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hid
-        ):
-            msg = f"hidden must be a non-empty sequence of positive ints; got hidden={hidden!r}"
-            raise ValueError(msg)
-        self.hidden = tuple(int(h) for h in hid)
-        if critic not in _CRITICS:
-            msg = f"critic must be one of {_CRITICS}; got critic={critic!r}"
-            raise ValueError(msg)
+        self.hidden = hidden
         self.critic = critic
-        ch = tuple(conv_channels)
-        if not ch or not all(
-            isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 1 for c in ch
-        ):
-            msg = f"conv_channels must be a non-empty sequence of positive ints; got conv_channels={conv_channels!r}"
-            raise ValueError(msg)
-        self.conv_channels = tuple(int(c) for c in ch)
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
-            msg = f"lr must be a positive number; got {lr!r}"
-            raise TypeError(msg)
-        if not (lr > 0 and math.isfinite(lr)):
-            msg = f"lr must be a positive number; got lr={lr}"
-            raise ValueError(msg)
-        self.lr = float(lr)
-        self.batch_size = _pos_int(batch_size, "batch_size")
-        if self.batch_size < 2:  # type: ignore[operator]
-            msg = f"batch_size must be at least 2 (marginal samples shuffle y within a batch); got batch_size={batch_size}"
-            raise ValueError(msg)
-        self.max_epochs = _pos_int(max_epochs, "max_epochs")
-        self.max_steps = _pos_int(max_steps, "max_steps", allow_none=True)
-        self.patience = _pos_int(patience, "patience")
-        self.validation_fraction = _fraction(
-            validation_fraction, "validation_fraction", low_open=True
-        )
-        self.test_fraction = _fraction(test_fraction, "test_fraction", low_open=False)
-        if self.validation_fraction + self.test_fraction >= 1:
-            msg = (
-                "validation_fraction + test_fraction must leave rows for training; got "
-                f"{validation_fraction} + {test_fraction} >= 1"
-            )
-            raise ValueError(msg)
-        self.ema_decay = _fraction(ema_decay, "ema_decay", low_open=False)
-        self.n_blocks = _pos_int(n_blocks, "n_blocks")
-        if self.n_blocks < 2:  # type: ignore[operator]
-            msg = (
-                f"n_blocks must be at least 2 to estimate a standard error; got n_blocks={n_blocks}"
-            )
-            raise ValueError(msg)
-        self.max_pairs = _pos_int(max_pairs, "max_pairs")
-        if (
-            isinstance(weight_decay, bool)
-            or not isinstance(weight_decay, (int, float, np.integer, np.floating))
-            or not weight_decay >= 0
-        ):
-            msg = f"weight_decay must be a non-negative number; got weight_decay={weight_decay!r}"
-            raise ValueError(msg)
-        self.weight_decay = float(weight_decay)
-        check_run_options(random_state=random_state, device=device, n_jobs=n_jobs, progress=progress)
+        self.conv_channels = conv_channels
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.test_fraction = test_fraction
+        self.ema_decay = ema_decay
+        self.n_blocks = n_blocks
+        self.max_pairs = max_pairs
+        self.weight_decay = weight_decay
+        self.base = base
+        self.nan_policy = nan_policy
         self.random_state = random_state
         self.device = device
         self.n_jobs = n_jobs
         self.progress = progress
 
-    def __repr__(self) -> str:
-        return (
-            f"MINE(hidden={self.hidden}, critic={self.critic!r}, lr={self.lr}, "
-            f"batch_size={self.batch_size}, max_epochs={self.max_epochs}, "
-            f"random_state={self.random_state!r})"
-        )
+    def _check_params(self) -> None:
+        self._check_split_fractions()
+
+    def _check_split_fractions(self) -> None:
+        """The validation and test rows must leave rows to train on."""
+        if self.validation_fraction + self.test_fraction >= 1:
+            msg = (
+                "MINE: validation_fraction + test_fraction must leave rows for training; got "
+                f"{self.validation_fraction} + {self.test_fraction} >= 1; lower one of them"
+            )
+            raise ValueError(msg)
 
     # -- protocol -------------------------------------------------------------------
-    def estimate(
-        self, x: np.ndarray, y: np.ndarray | None = None, *, discrete_y: bool = False
-    ) -> Estimate:
-        """Same as :meth:`mutual_information` (``y=None`` asks for an entropy: not supported)."""
-        if y is None:
-            return self.entropy(x)
-        return self.mutual_information(x, y, discrete_y=discrete_y)
-
     def entropy(self, x: np.ndarray) -> Estimate:
         """Not supported: MINE bounds mutual information, not entropy.
 

@@ -28,7 +28,7 @@ _DEVICES = ("auto", "cpu", "cuda")
 class IBConfig:
     """Everything that defines one information-plane run (Butakov et al., ICLR 2024, sec. 6).
 
-    The defaults are the documented run: the noisy CNN of GUIDE section 4 trained on
+    The defaults are the documented run: the noisy CNN of Butakov et al. (ICLR 2024) trained on
     8,000 of the 10,000 MNIST test digits shipped with pymi and evaluated on the other
     2,000, for 150 epochs with Adam at ``lr=1e-3`` (the paper: 1e-5 for 300 epochs on
     the 60,000 training digits), batch 1024, multiplicative noise ``sigma=1e-3``, and per epoch
@@ -155,14 +155,12 @@ class IBConfig:
         if self.k is not None:
             _positive_int(self.k, "k")
         _nonneg_int(self.seed, "seed")
-        if (
-            isinstance(self.n_jobs, bool)
-            or not isinstance(self.n_jobs, int)
-            or self.n_jobs == 0
-            or self.n_jobs < -1
-        ):
-            msg = f"n_jobs must be -1 (all cores) or a positive int; got n_jobs={self.n_jobs!r}"
-            raise ValueError(msg)
+        from .._validation import check_n_jobs
+
+        try:  # pymi's one thread-count rule (None and 0 mean all cores, like -1)
+            check_n_jobs(self.n_jobs)
+        except TypeError as err:
+            raise ValueError(str(err)) from None
         _positive_float(self.lr, "lr")
         if not (
             isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma >= 0
@@ -176,9 +174,9 @@ class IBConfig:
             msg = f"estimator must be a method name such as 'kl'; got {self.estimator!r}"
             raise TypeError(msg)
         if self.label_estimator is not None:
-            from .._api import _registry
+            from .._api import methods as registered
 
-            methods = sorted(_registry())
+            methods = list(registered())
             if not isinstance(self.label_estimator, str):
                 msg = (
                     f"label_estimator must be a method name such as 'ksg' (or None: the same as "

@@ -1,8 +1,8 @@
 """The information-plane experiment: train the noisy CNN, estimate per-layer MI every epoch.
 
 Reproduces the MNIST experiment of Butakov et al., "Information Bottleneck
-Analysis of Deep Neural Networks via Lossy Compression" (ICLR 2024), section 6
-(GUIDE section 4). For every estimation epoch and every layer L of
+Analysis of Deep Neural Networks via Lossy Compression" (ICLR 2024), section 6.
+For every estimation epoch and every layer L of
 :class:`~pymi.ib.model.NoisyCNN`:
 
 * X~ = 4-D code of the input image from a convolutional autoencoder (sigmoid code,
@@ -134,7 +134,7 @@ def load_data(config: IBConfig) -> IBData:
         if imgs.shape[1:] != (28, 28):
             msg = (
                 f"the {config.data} {split} images in {config.root!r} have shape "
-                f"{imgs.shape[1:]}, but the classifier (GUIDE 4) takes 28x28 MNIST-format "
+                f"{imgs.shape[1:]}, but the classifier takes 28x28 MNIST-format "
                 f"digits; pass root= a folder with 28x28 IDX files"
             )
             raise ValueError(msg)
@@ -158,22 +158,17 @@ def load_data(config: IBConfig) -> IBData:
 
 
 def resolve_device(device: str) -> Any:
-    """``"auto" | "cpu" | "cuda"`` -> ``torch.device`` (``"auto"``: CUDA when visible)."""
-    import torch
+    """``"auto" | "cpu" | "cuda"`` -> ``torch.device`` (``"auto"``: CUDA when visible); see :func:`pymi._device.resolve_device`."""
+    from .._device import resolve_device as _resolve
 
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        msg = f"device='cuda' but PyTorch {torch.__version__} sees no CUDA GPU; pass device='auto' or 'cpu'"
-        raise ValueError(msg)
-    if device not in ("cpu", "cuda"):
-        msg = f"device must be 'auto', 'cpu' or 'cuda'; got device={device!r}"
-        raise ValueError(msg)
-    return torch.device(device)
+    return _resolve(device, framework="torch")
 
 
 def _threads(n_jobs: int) -> int:
-    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    """The thread count ``n_jobs`` stands for (pymi's one rule: -1 for all cores)."""
+    from .._validation import resolve_n_jobs
+
+    return resolve_n_jobs(n_jobs)
 
 
 _OPENBLAS_SYMBOLS = (
@@ -582,9 +577,10 @@ def run(
 
 def _k_for(config: IBConfig, method: str) -> int | None:
     """``config.k`` for the estimators that take a neighbour count, else None."""
-    from .._api import _TAKES_K
+    from .._api import methods
 
-    return config.k if method in _TAKES_K else None
+    info = methods().get(method)
+    return config.k if info is not None and info.capabilities.takes_k else None
 
 
 class RunSetupError(ValueError):

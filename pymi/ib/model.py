@@ -47,7 +47,7 @@ class MultiplicativeNoise(nn.Module):
 
 
 class NoisyCNN(nn.Module):
-    """The classifier of GUIDE section 4 (after Butakov et al., ICLR 2024).
+    """The classifier of Butakov et al. (ICLR 2024).
 
     =====  ========================================  ===========
     layer  operation                                 output

@@ -237,9 +237,10 @@ def plot_training(
 
 def _k_note(method: str, k: int) -> str:
     """`` (k=5)`` for the neighbour estimators, nothing for those without a k."""
-    from .._api import _TAKES_K
+    from .._api import methods
 
-    return f" (k={k})" if method in _TAKES_K else ""
+    info = methods().get(method)
+    return f" (k={k})" if info is not None and info.capabilities.takes_k else ""
 
 
 def plot_run(
