@@ -134,7 +134,7 @@ def load_data(config: IBConfig) -> IBData:
         if imgs.shape[1:] != (28, 28):
             msg = (
                 f"the {config.data} {split} images in {config.root!r} have shape "
-                f"{imgs.shape[1:]}, but the classifier takes 28x28 MNIST-format "
+                f"{imgs.shape[1:]}, but the classifier (NoisyCNN) takes 28x28 MNIST-format "
                 f"digits; pass root= a folder with 28x28 IDX files"
             )
             raise ValueError(msg)
