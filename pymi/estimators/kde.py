@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _kde
-from .._device import resolve_device
 from .._params import Interval, Options, Real, hint
 from ._base import EntropySumEstimator
 
@@ -56,13 +55,13 @@ class KDE(EntropySumEstimator):
         self.bandwidth = bandwidth
 
     def _device_kwargs(self) -> dict:
-        return {"n_jobs": self.n_jobs, "device": resolve_device(self.device)}
+        return {"n_jobs": self.n_jobs, "device": self._resolved_device()}
 
     def _fit_shared(self, z: np.ndarray) -> dict:
         if isinstance(self.bandwidth, float):
             return {"bandwidth": self.bandwidth, "bandwidth_method": "fixed", "bandwidth_passes": 0}
         shift = None
-        if resolve_device(self.device) == "cuda":
+        if self._resolved_device() == "cuda":
             # the CUDA kernel needs the nearest-neighbour shift (an O(N^2 d) kNN):
             # computed once here and reused for the terms of the same points
             shift = _kde.nn_squared_distances(z, n_jobs=self.n_jobs, backend="cuda")
@@ -82,4 +81,4 @@ class KDE(EntropySumEstimator):
         if cached is not None and cached[0].shape == z.shape and np.array_equal(cached[0], z):
             shift = cached[1]
         terms = _kde.kde_entropy_terms(z, shared["bandwidth"], shift_sq=shift, **self._device_kwargs())
-        return np.asarray(terms, dtype=np.float64), {"device": resolve_device(self.device)}
+        return np.asarray(terms, dtype=np.float64), {"device": self._resolved_device()}
