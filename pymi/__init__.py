@@ -23,6 +23,7 @@ from ._api import (
     mutual_information,
 )
 from ._estimate import Estimate
+from ._plausibility import ImplausibleEstimateWarning
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "MI_METHODS",
     "Capabilities",
     "Estimate",
+    "ImplausibleEstimateWarning",
     "MethodInfo",
     "TiesWarning",
     "compression",

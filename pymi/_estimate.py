@@ -46,6 +46,14 @@ class Estimate:
         The parameters actually used (k, weights, bandwidth, backend, ...).
     n : int
         Number of samples the estimate was computed from.
+    interval : (float, float) or None
+        An interval for the true value, in ``unit``, at nominal coverage
+        ``interval_level``, when the method computes one (the default method
+        ``"cksg"`` does). Unlike ``stderr``, which covers sampling noise only, it
+        also allows for the estimator's bias; how it was made is in
+        ``params["interval_method"]``, and its measured coverage is in the docs.
+    interval_level : float or None
+        Nominal coverage of ``interval`` (e.g. 0.9).
 
     Examples
     --------
@@ -62,6 +70,8 @@ class Estimate:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     n: int = 0
+    interval: tuple[float, float] | None = None
+    interval_level: float | None = None
 
     def __post_init__(self) -> None:
         unit_factor(self.unit)
@@ -72,13 +82,22 @@ class Estimate:
     def to(self, unit: str) -> Estimate:
         """Return the same estimate expressed in ``unit`` (``"nats"``, ``"bits"``, ``"dits"``)."""
         scale = unit_factor(unit) / unit_factor(self.unit)
-        return replace(self, value=self.value * scale, stderr=self.stderr * scale, unit=unit)
+        interval = None if self.interval is None else (self.interval[0] * scale, self.interval[1] * scale)
+        return replace(
+            self, value=self.value * scale, stderr=self.stderr * scale, unit=unit, interval=interval
+        )
+
+    def _interval_text(self) -> str:
+        if self.interval is None:
+            return ""
+        level = f"{100 * self.interval_level:g} % " if self.interval_level is not None else ""
+        return f", {level}interval [{self.interval[0]:.4f}, {self.interval[1]:.4f}]"
 
     def __repr__(self) -> str:
         return (
             f"Estimate({self.value:.4f} ± {self.stderr:.4f} {self.unit}, "
-            f"method={self.method!r}, n={self.n})"
+            f"method={self.method!r}, n={self.n}{self._interval_text()})"
         )
 
     def __str__(self) -> str:
-        return f"{self.value:.4f} ± {self.stderr:.4f} {self.unit} ({self.method}, n={self.n})"
+        return f"{self.value:.4f} ± {self.stderr:.4f} {self.unit} ({self.method}, n={self.n}{self._interval_text()})"

@@ -79,6 +79,7 @@ MI_GRID = [0.0, 0.5, 2.0, 5.0]
 DIMS = [(1, 1), (2, 2), (4, 4), (8, 8), (1, 4), (2, 8)]
 
 
+@pytest.mark.filterwarnings("ignore::pymi.ImplausibleEstimateWarning")
 @pytest.mark.parametrize("dx,dy", DIMS)
 @pytest.mark.parametrize("mi", MI_GRID)
 @pytest.mark.parametrize("method", ["kl", "wkl"])
@@ -217,6 +218,7 @@ def _kde_jensen(z: np.ndarray, h: float) -> float:
 KDE_CASES = [("ml", 1, 1), ("ml", 2, 2), ("ml", 4, 4), ("lscv", 1, 1), ("lscv", 2, 2)]
 
 
+@pytest.mark.filterwarnings("ignore::pymi.ImplausibleEstimateWarning")
 @pytest.mark.parametrize(("bandwidth", "dx", "dy"), KDE_CASES)
 @pytest.mark.parametrize("mi", [0.0, 1.0, 4.0])
 def test_kde_mi_correlated_gaussian(mi, dx, dy, bandwidth):

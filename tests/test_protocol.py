@@ -59,7 +59,7 @@ def _cases() -> list[tuple[str, str, object]]:
 
 def test_methods_lists_every_method_in_order():
     table = pymi.methods()
-    assert list(table)[:6] == ["kl", "wkl", "ksg", "kde", "gaussian", "mine"]
+    assert list(table)[:7] == ["cksg", "kl", "wkl", "ksg", "kde", "gaussian", "mine"]
     for name, info in table.items():
         assert info.name == name == info.cls.name
         assert isinstance(info.capabilities, Capabilities)
@@ -164,7 +164,7 @@ def test_unknown_option_lists_the_valid_ones():
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match=r"method must be one of \['kl', 'wkl', .*\]; got 'knn'"):
+    with pytest.raises(ValueError, match=r"method must be one of \['cksg', 'kl', 'wkl', .*\]; got 'knn'"):
         pymi.make_estimator("knn")
 
 

@@ -10,6 +10,7 @@ arguments, ``parameters()`` and ``capabilities``; :func:`methods` lists them.
 from ._base import EntropySumEstimator, MIEstimator, TiesWarning
 from ._protocol import Capabilities, Estimator
 from ._registry import MethodInfo, methods, register
+from .calibrated import CalibratedKSG
 from .gaussian import Gaussian
 from .kde import KDE
 from .knn import KL, WKL
@@ -22,6 +23,7 @@ __all__ = [
     "KSG",
     "MINE",
     "WKL",
+    "CalibratedKSG",
     "Capabilities",
     "EntropySumEstimator",
     "Estimator",

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._device import resolve_device
 from .._estimate import Estimate, unit_factor
+from .._plausibility import check_mi_plausible, label_entropy
 from .._params import Integral, Interval, Options, Real
 from .._random import RandomStateLike, check_random_state
 from .._validation import (
@@ -192,7 +193,16 @@ class MIEstimator(Estimator):
         params.update(tie_info)
         params["discrete_y"] = bool(discrete_y)
         params["n_dropped_nonfinite"] = dropped
-        return self._result(value, contrib, params)
+        result = self._result(value, contrib, params)
+        nats = result.to("nats")
+        check_mi_plausible(
+            nats.value,
+            nats.stderr,
+            method=self.name,
+            interval=nats.interval,
+            label_entropy_nats=label_entropy(np.bincount(codes)) if discrete_y else None,
+        )
+        return result
 
     # ------------------------------------------------------------- helpers
     def _resolved_device(self) -> str:
@@ -265,12 +275,23 @@ class MIEstimator(Estimator):
         return jittered, info
 
     def _result(self, value: float, contrib: np.ndarray | None, params: dict) -> Estimate:
+        """Assemble the :class:`Estimate` (nats in, ``self.base`` out).
+
+        ``params`` may carry ``_n`` (sample count), ``_stderr`` (a standard error
+        computed by the method itself, instead of the spread of ``contrib``) and
+        ``interval`` / ``interval_level`` (moved onto the Estimate).
+        """
         n = int(params.pop("_n", contrib.shape[0] if contrib is not None else 0))
-        if contrib is not None and contrib.shape[0] > 1:
+        own_stderr = params.pop("_stderr", None)
+        if own_stderr is not None:
+            stderr = float(own_stderr)
+        elif contrib is not None and contrib.shape[0] > 1:
             stderr = float(np.std(contrib, ddof=1) / np.sqrt(contrib.shape[0]))
             params.setdefault("stderr_method", STDERR_METHOD)
         else:
             stderr = float("nan")
+        interval = params.pop("interval", None)
+        level = params.pop("interval_level", None)
         factor = unit_factor(self.base)
         return Estimate(
             value=float(value) * factor,
@@ -279,6 +300,8 @@ class MIEstimator(Estimator):
             method=self.name,
             params=params,
             n=n,
+            interval=None if interval is None else (interval[0] * factor, interval[1] * factor),
+            interval_level=level,
         )
 
     def _check_class_sizes(self, codes, classes, d):

@@ -77,13 +77,14 @@ def _ensure_builtin() -> None:
     """Register pymi's own methods, in the order they are listed."""
     if _METHODS:
         return
+    from .calibrated import CalibratedKSG
     from .gaussian import Gaussian
     from .kde import KDE
     from .knn import KL, WKL
     from .ksg import KSG
     from .mine import MINE
 
-    for cls in (KL, WKL, KSG, KDE, Gaussian, MINE):
+    for cls in (CalibratedKSG, KL, WKL, KSG, KDE, Gaussian, MINE):
         register(cls)
 
 

@@ -40,15 +40,19 @@ Wiley 2003, section 7.5.3 (moments of the log-determinant of a Wishart matrix).
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
 from .._interval import subsample_interval
-from .._validation import check_choice, check_k
+from .._params import Interval, Options, hint
+from .._validation import check_k
 from .._whitening import _raise_constant
-from ._base import MIEstimator
+from ._backend import BACKENDS
+from ._base import K_CONSTRAINT, MIEstimator
+from ._protocol import Capabilities
 from .ksg import KSG
 
 __all__ = ["CalibratedKSG"]
@@ -106,7 +110,18 @@ class CalibratedKSG(MIEstimator):
     """
 
     name = "cksg"
-    supports_entropy = False
+    capabilities = Capabilities(entropy=False, takes_k=True)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "k": K_CONSTRAINT,
+        "n_references": [Interval(Integral, 1, None, closed="left")],
+        "copula": ["boolean"],
+        "backend": [Options(str, BACKENDS)],
+        "n_subsamples": [
+            Interval(Integral, 0, None, closed="left"),
+            hint("0 for no interval, or at least 2 half-samples"),
+        ],
+        "interval_level": [Interval(Real, 0, 1, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -120,24 +135,21 @@ class CalibratedKSG(MIEstimator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_k(k, np.iinfo(np.int64).max)
-        check_choice(backend, "backend", ("auto", "kdtree", "brute", "faiss", "cuda"))
-        _check_count(n_references, "n_references", 1)
-        _check_count(n_subsamples, "n_subsamples", 0)
-        if n_subsamples == 1:
-            msg = "n_subsamples must be 0 (no interval) or at least 2 (a spread needs two values); got 1"
-            raise ValueError(msg)
-        if isinstance(interval_level, bool) or not isinstance(interval_level, (int, float)) or not (
-            0.0 < float(interval_level) < 1.0
-        ):
-            msg = f"interval_level must be a coverage in (0, 1), e.g. 0.9; got {interval_level!r}"
-            raise ValueError(msg)
-        self.k = int(k)
-        self.n_references = int(n_references)
-        self.copula = bool(copula)
+        self.k = k
+        self.n_references = n_references
+        self.copula = copula
         self.backend = backend
-        self.n_subsamples = int(n_subsamples)
-        self.interval_level = float(interval_level)
+        self.n_subsamples = n_subsamples
+        self.interval_level = interval_level
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.n_subsamples == 1:
+            msg = (
+                f"{type(self).__name__}: n_subsamples must be 0 (no interval) or at least 2 "
+                f"(a spread needs two values); got 1"
+            )
+            raise ValueError(msg)
 
     # ------------------------------------------------------------------ MI
     def _ksg(self) -> KSG:
@@ -222,17 +234,6 @@ class CalibratedKSG(MIEstimator):
             )
         return parts["value"], None, {**params, "_n": x.shape[0]}
 
-    def _result(self, value, contrib, params):
-        stderr = params.pop("_stderr", None)
-        result = super()._result(value, contrib, params)
-        if stderr is None:
-            return result
-        import dataclasses
-
-        from .._estimate import unit_factor
-
-        return dataclasses.replace(result, stderr=stderr * unit_factor(self.base))
-
     def _min_samples(self, d: int) -> int:
         return self.k + 1
 
@@ -246,12 +247,6 @@ class CalibratedKSG(MIEstimator):
         value, terms, params = self._ksg()._mi_discrete(sx, codes, classes, rng)
         params = {**params, "copula": self.copula, "calibrated": False}
         return value, terms, params
-
-
-def _check_count(value: Any, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        msg = f"{name} must be an integer >= {minimum}; got {name}={value!r}"
-        raise ValueError(msg)
 
 
 def _check_collinear(cov: np.ndarray, dim_x: int) -> None:

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plausibility import ImplausibleEstimateWarning
+
 from .._runlock import run_lock
 from .config import IBConfig
 from .storage import RunStore
@@ -353,6 +355,8 @@ def _estimate_layers(
             t1 = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", TiesWarning)
+                # an I(L;Y) above H(Y) becomes a note of the run, not an exception
+                warnings.simplefilter("always", ImplausibleEstimateWarning)
                 try:
                     res = est.mutual_information(*args, **kwargs)
                     value, stderr = res.value, res.stderr
