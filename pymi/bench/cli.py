@@ -22,10 +22,13 @@ Runs every estimator on every task at every true MI of the grid and every seed
 the run folder (--out):
 
   results.csv     one row per estimate, written as it is computed: task, estimator,
-                  true_mi, seed, n, estimate, stderr (nats), seconds, error, warnings.
+                  true_mi, seed, n, estimate, stderr (nats), seconds, error, warnings,
+                  ci_low, ci_high (the estimator's interval, nats, when it has one).
                   An estimator that raises at a grid point is recorded, not fatal.
   config.json     the resolved config;  metadata.json  versions, platform, timings
   summary.md/.csv mean / worst absolute error and time per task x estimator
+  scoreboard.md   the estimators ranked over the whole suite (mean abs error, share
+                  within 0.1 nats or 10 %, interval coverage, time against ksg)
   <task>.png      estimated vs true MI (nats) with the identity line
 
 Runs are resumable: rerun the same command and the rows already in results.csv

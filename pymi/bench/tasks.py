@@ -960,8 +960,16 @@ def _images(*, quick: bool = False) -> BenchConfig:
 
 
 #: Estimators of the ``hard`` preset, in this order (k = 5 for the neighbour methods).
-HARD_ESTIMATORS: tuple[str, ...] = ("ksg", "kl", "wkl", "gaussian")
-_HARD_OPTIONS: dict[str, dict[str, Any]] = {"ksg": {"k": 5}, "kl": {"k": 5}, "wkl": {"k": 5}}
+HARD_ESTIMATORS: tuple[str, ...] = ("cksg", "ksg", "ksg_raw", "kl", "wkl", "kde", "gaussian")
+#: Options per estimator name (``method`` defaults to the name): ``ksg_raw`` is KSG
+#: without its per-side whitening, to measure what the whitening does.
+_HARD_OPTIONS: dict[str, dict[str, Any]] = {
+    "cksg": {"k": 5},
+    "ksg": {"k": 5},
+    "ksg_raw": {"method": "ksg", "k": 5, "whiten": False},
+    "kl": {"k": 5},
+    "wkl": {"k": 5},
+}
 #: Largest joint dimension ``d_x + d_y`` at which a ``hard`` estimator is run. WKL with
 #: k = 5 refuses d >= 11 (its exact weights would amplify the noise more than
 #: ``max_weight_norm`` allows; Berrett, Samworth & Yuan 2019), so it skips the tasks of
