@@ -130,6 +130,15 @@ def summarize(out_dir: str | Path) -> list[dict[str, Any]]:
     return summary
 
 
+def write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` (dicts with ``fields`` keys) as CSV; NaN becomes an empty cell."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+
+
 def _num(value: Any, digits: int = 4, *, sign: bool = False) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:{'+' if sign else ''}.{digits}f}"
@@ -307,13 +316,7 @@ def write_report(out_dir: str | Path, *, figures: bool = True) -> list[Path]:
         except json.JSONDecodeError:
             meta = {}
     written = []
-    with open(out / "summary.csv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
-        w.writeheader()
-        for s in summary:
-            w.writerow(
-                {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
-            )
+    write_csv(out / "summary.csv", SUMMARY_FIELDS, summary)
     written.append(out / "summary.csv")
     (out / "summary.md").write_text(_markdown(config, summary, meta), encoding="utf-8")
     written.append(out / "summary.md")

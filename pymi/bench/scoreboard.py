@@ -20,7 +20,6 @@ figure of the error per family of tasks.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .report import _load
+from .report import _load, write_csv
 
 __all__ = ["SCOREBOARD_FIELDS", "scoreboard", "write_scoreboard"]
 
@@ -206,11 +205,7 @@ def write_scoreboard(out_dir: str | Path, *, reference: str = "ksg", figure: boo
     out = Path(out_dir)
     config, rows = _load(out)
     board = scoreboard(out, reference=reference)
-    with open(out / "scoreboard.csv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=SCOREBOARD_FIELDS, lineterminator="\n")
-        w.writeheader()
-        for b in board:
-            w.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in b.items()})
+    write_csv(out / "scoreboard.csv", SCOREBOARD_FIELDS, board)
     (out / "scoreboard.md").write_text(_markdown(config, board, reference), encoding="utf-8")
     written = [out / "scoreboard.csv", out / "scoreboard.md"]
     if figure:
