@@ -158,13 +158,13 @@ def wkl_weights(k: int, d: int, max_norm: float = MAX_WEIGHT_NORM) -> np.ndarray
                 f"{1 + d // 4} bias constraints have no solution with L1 norm <= "
                 f"max_weight_norm={max_norm:g} for any k <= {K_SEARCH}"
                 + (f" (not searched above d={D_SEARCH})" if d > D_SEARCH else "")
-                + f"; use method='kl', or {_COMPRESS_HINT}"
+                + f"; use method='cksg' for mutual information (any dimension) or method='kl', or {_COMPRESS_HINT}"
             )
             raise ValueError(msg)
         msg = (
             f"k={k} is too small for the weighted KL estimator in d={d} dimensions: the "
             f"smallest k whose weights solve its {1 + d // 4} bias constraints with L1 norm "
-            f"<= max_weight_norm={max_norm:g} is {k_min}; pass k={k_min}, or use method='kl'"
+            f"<= max_weight_norm={max_norm:g} is {k_min}; pass k={k_min}, or use method='cksg' for mutual information (any dimension) or method='kl'"
         )
         raise ValueError(msg)
     norm = float(np.abs(w).sum())
@@ -179,7 +179,7 @@ def wkl_weights(k: int, d: int, max_norm: float = MAX_WEIGHT_NORM) -> np.ndarray
             f"the weighted KL weights for k={k} in d={d} dimensions have L1 norm {norm:.3g} > "
             f"max_weight_norm={max_norm:g}: they multiply the noise of the per-order "
             f"estimates by up to that factor, so the estimate is unreliable. {hint} use "
-            f"method='kl', or {_COMPRESS_HINT}, or pass max_weight_norm=numpy.inf to accept "
+            f"method='cksg' for mutual information (any dimension) or method='kl', or {_COMPRESS_HINT}, or pass max_weight_norm=numpy.inf to accept "
             f"the noise"
         )
         raise ValueError(msg)
