@@ -32,7 +32,7 @@ ENTROPY_METHODS: tuple[str, ...] = entropy_methods()
 MI_METHODS: tuple[str, ...] = mi_methods()
 
 #: Options of :func:`mutual_information` that configure compression, not the estimator.
-_COMPRESS_OPTIONS = ("shared", "train_fraction", "compressor_options")
+_COMPRESS_OPTIONS = ("shared", "train_fraction", "cross_fit", "compressor_options")
 
 
 def _registry() -> dict[str, type[Estimator]]:
@@ -154,24 +154,32 @@ def mutual_information(
     base : {"nats", "bits", "dits"}
         Unit of the result.
     compress : {None, "ae", "pca"}
-        Lossy compression before estimation (Butakov et al., ICLR 2024): fit an
-        autoencoder ("ae": convolutional for images, MLP for vectors) or PCA on
-        ``train_fraction`` (default 0.5) of the rows, then estimate on the codes
-        of the held-out rows. Needs ``latent_dim``. By the data-processing
-        inequality the result estimates a lower bound of I(X; Y), tight when
-        the encoder is injective on the data.
+        Lossy compression before estimation (Butakov et al., ICLR 2024): an
+        autoencoder ("ae": convolutional for images, MLP for vectors) or PCA.
+        By default (``cross_fit=True``) the rows are split at random into two
+        halves; compressors fitted on each half encode the other, the method
+        estimates MI on each half's codes, and the result is the mean of the
+        two (stderr ``sqrt(se1**2 + se2**2) / 2``; intervals combined as their
+        hull), so all rows are scored by compressors that never saw them.
+        ``cross_fit=False`` fits once on ``train_fraction`` (default 0.5) of
+        the rows and estimates on the rest; passing ``train_fraction`` alone
+        selects it. Needs ``latent_dim``. By the data-processing inequality the
+        result estimates a lower bound of I(X; Y), tight when the encoder is
+        injective on the data.
     latent_dim : int or (int or None, int or None)
         Code size for both sides, or per side (None keeps a side as is).
     **options
         Passed to the estimator class; with ``compress``, also ``shared``,
-        ``train_fraction``, ``progress`` and ``compressor_options`` (a dict
-        for the compressor, e.g. ``{"max_epochs": 50}``).
+        ``cross_fit``, ``train_fraction``, ``progress`` and
+        ``compressor_options`` (a dict for the compressor, e.g.
+        ``{"max_steps": 2000, "patience": 10}``).
 
     Returns
     -------
     Estimate
         With ``compress``, ``params["compression"]`` records the compressors
-        and the split, and ``n`` is the number of held-out rows.
+        and the split (both fits under ``"folds"`` when cross-fitting), and
+        ``n`` is the number of scored rows (all rows when cross-fitting).
     """
     info = get_method(method)
     caps = info.capabilities
@@ -223,7 +231,19 @@ def mutual_information(
         "n_jobs": options.get("n_jobs"),
         "progress": progress,
     }
-    pair = compress_pair(
+    # cross-fitting is the default; a train_fraction asks for a single split
+    cross_fit = compress_opts.get("cross_fit", "train_fraction" not in compress_opts)
+    if not isinstance(cross_fit, bool):
+        msg = f"cross_fit must be True or False; got cross_fit={cross_fit!r}"
+        raise TypeError(msg)
+    if cross_fit and "train_fraction" in compress_opts:
+        msg = (
+            f"train_fraction={compress_opts['train_fraction']!r} applies to a single split; "
+            "cross_fit=True fits on each half and estimates on the other. Pass "
+            "cross_fit=False to use train_fraction, or drop train_fraction"
+        )
+        raise ValueError(msg)
+    compressed = compress_pair(
         x,
         y,
         method=compress,
@@ -231,10 +251,30 @@ def mutual_information(
         discrete_y=discrete_y,
         shared=compress_opts.get("shared", False),
         train_fraction=compress_opts.get("train_fraction", 0.5),
+        cross_fit=cross_fit,
         **{**shared_defaults, **compressor_options},
     )
-    result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)
-    params = {**result.params, "compression": pair.params, "n_dropped_nonfinite": n_dropped}
+    if cross_fit:
+        from .compression import combine_cross_fit
+
+        first, second = compressed  # type: ignore[misc]
+        result = combine_cross_fit(
+            est.mutual_information(first.x, first.y, discrete_y=discrete_y),
+            est.mutual_information(second.x, second.y, discrete_y=discrete_y),
+        )
+        compression = {
+            "cross_fit": True,
+            "method": compress,
+            "seed": first.params["seed"],
+            "n_eval": int(first.eval_index.size + second.eval_index.size),
+            "folds": [first.params, second.params],
+            "reference": first.params["reference"],
+        }
+    else:
+        pair = compressed
+        result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)  # type: ignore[union-attr]
+        compression = {**pair.params, "cross_fit": False}  # type: ignore[union-attr]
+    params = {**result.params, "compression": compression, "n_dropped_nonfinite": n_dropped}
     return dataclasses.replace(result, params=params)
 
 

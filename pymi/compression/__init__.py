@@ -12,7 +12,14 @@ imported only when they are fitted.
 
 from .autoencoder import ConvAutoencoder, MLPAutoencoder
 from .base import Compressor, NotFittedError
-from .compressed import Compressed, CompressedPair, compress_pair, make_compressor
+from .compressed import (
+    Compressed,
+    CompressedPair,
+    combine_cross_fit,
+    compress_cross_fit,
+    compress_pair,
+    make_compressor,
+)
 from .pca import PCA
 
 __all__ = [
@@ -23,6 +30,8 @@ __all__ = [
     "ConvAutoencoder",
     "MLPAutoencoder",
     "NotFittedError",
+    "combine_cross_fit",
+    "compress_cross_fit",
     "compress_pair",
     "make_compressor",
 ]

@@ -9,6 +9,7 @@ error), with equality when the encoders are injective on the data's support.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 from dataclasses import replace
 from typing import Any, ClassVar, NamedTuple
@@ -22,7 +23,14 @@ from .._torch import to_numpy
 from ..estimators._protocol import Capabilities, Estimator
 from .base import Compressor, NotFittedError
 
-__all__ = ["Compressed", "CompressedPair", "compress_pair", "make_compressor"]
+__all__ = [
+    "Compressed",
+    "CompressedPair",
+    "combine_cross_fit",
+    "compress_cross_fit",
+    "compress_pair",
+    "make_compressor",
+]
 
 PASSTHROUGH = "passthrough"
 
@@ -228,19 +236,7 @@ class Compressed(Estimator):
         CompressedPair
             ``(x_codes, y_codes, params, eval_index)`` for the held-out rows, aligned.
         """
-        xa, ya = to_numpy(x), to_numpy(y)
-        if xa.ndim < 1 or ya.ndim < 1 or xa.shape[0] != ya.shape[0]:
-            msg = (
-                "x and y must have the same number of samples (rows); "
-                f"got x.shape={xa.shape}, y.shape={ya.shape}"
-            )
-            raise ValueError(msg)
-        if discrete_y and (self.shared or self.compressor_y not in (None, PASSTHROUGH)):
-            msg = (
-                "discrete_y=True: y holds labels and is not compressed; pass compressor_y=None "
-                "and shared=False"
-            )
-            raise ValueError(msg)
+        xa, ya = self._check_xy(x, y, discrete_y=discrete_y)
         n = xa.shape[0]
         seed = torch_seed(self.random_state)
         ss = np.random.SeedSequence(seed)
@@ -262,6 +258,91 @@ class Compressed(Estimator):
             perm = np.random.default_rng(split_seed).permutation(n)
             train_idx, eval_idx = np.sort(perm[:n_train]), np.sort(perm[n_train:])
 
+        comp_x, comp_y, codes_x, codes_y = self._fit_encode(
+            xa, ya, train_idx, eval_idx, seed_x, seed_y, discrete_y=discrete_y, prefitted=tf == 0.0
+        )
+        self.compressor_x_, self.compressor_y_ = comp_x, comp_y
+        params = self._record(comp_x, comp_y, tf, train_idx, eval_idx, seed)
+        params["held_out"] = 0.0 < tf < 1.0
+        return CompressedPair(codes_x, codes_y, params, eval_idx)
+
+    def encode_cross_fit(
+        self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool = False
+    ) -> tuple[CompressedPair, CompressedPair]:
+        """Cross-fitting: fit on one half of the rows and encode the other, then swap.
+
+        The rows are split at random (seeded by ``random_state``) into halves
+        H1 and H2 (sizes ``n // 2`` and ``n - n // 2``). Fresh compressors fitted
+        on H1 encode H2, and compressors fitted on H2 encode H1, so every row is
+        scored once, by compressors that never saw it (the cross-fitting of
+        Chernozhukov et al., "Double/debiased machine learning", Econometrics
+        Journal 2018). ``train_fraction`` is not used.
+
+        Returns
+        -------
+        (CompressedPair, CompressedPair)
+            The codes of H2 (compressors fitted on H1) and of H1 (fitted on H2);
+            ``eval_index`` of the two partitions ``range(n)``.
+        """
+        xa, ya = self._check_xy(x, y, discrete_y=discrete_y)
+        n = xa.shape[0]
+        if n < 4:
+            msg = (
+                f"cross_fit=True splits the rows into two halves of at least 2 rows each; "
+                f"got n_samples={n}. Pass more samples"
+            )
+            raise ValueError(msg)
+        seed = torch_seed(self.random_state)
+        ss = np.random.SeedSequence(seed)
+        split_seed, *fold_seeds = (int(s.generate_state(1)[0]) for s in ss.spawn(5))
+        perm = np.random.default_rng(split_seed).permutation(n)
+        halves = (np.sort(perm[: n // 2]), np.sort(perm[n // 2 :]))
+        pairs = []
+        fitted = []
+        for fold, (train_idx, eval_idx) in enumerate(((halves[0], halves[1]), (halves[1], halves[0]))):
+            comp_x, comp_y, codes_x, codes_y = self._fit_encode(
+                xa, ya, train_idx, eval_idx, fold_seeds[2 * fold], fold_seeds[2 * fold + 1],
+                discrete_y=discrete_y, prefitted=False,
+            )  # fmt: skip
+            params = self._record(comp_x, comp_y, 0.5, train_idx, eval_idx, seed)
+            params.update(held_out=True, cross_fit=True, fold=fold)
+            pairs.append(CompressedPair(codes_x, codes_y, params, eval_idx))
+            fitted.append((comp_x, comp_y))
+        self.compressor_x_, self.compressor_y_ = fitted[1]
+        self.fold_compressors_ = fitted
+        return pairs[0], pairs[1]
+
+    def _check_xy(
+        self, x: np.ndarray, y: np.ndarray, *, discrete_y: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        xa, ya = to_numpy(x), to_numpy(y)
+        if xa.ndim < 1 or ya.ndim < 1 or xa.shape[0] != ya.shape[0]:
+            msg = (
+                "x and y must have the same number of samples (rows); "
+                f"got x.shape={xa.shape}, y.shape={ya.shape}"
+            )
+            raise ValueError(msg)
+        if discrete_y and (self.shared or self.compressor_y not in (None, PASSTHROUGH)):
+            msg = (
+                "discrete_y=True: y holds labels and is not compressed; pass compressor_y=None "
+                "and shared=False"
+            )
+            raise ValueError(msg)
+        return xa, ya
+
+    def _fit_encode(
+        self,
+        xa: np.ndarray,
+        ya: np.ndarray,
+        train_idx: np.ndarray,
+        eval_idx: np.ndarray,
+        seed_x: int,
+        seed_y: int,
+        *,
+        discrete_y: bool,
+        prefitted: bool,
+    ) -> tuple[Compressor | str, Compressor | str, np.ndarray, np.ndarray]:
+        """Fit fresh compressors on ``train_idx`` (unless ``prefitted``) and encode ``eval_idx``."""
         cx_t = self.compressor_x
         if self.compressor_y is None:
             cy_t: Compressor | str = (
@@ -270,7 +351,7 @@ class Compressed(Estimator):
         else:
             cy_t = self.compressor_y
 
-        if tf == 0.0:  # pre-fitted compressors, used as they are
+        if prefitted:  # pre-fitted compressors, used as they are
             for c, name in ((cx_t, "compressor_x"), (cy_t, "compressor_y")):
                 if isinstance(c, Compressor) and not c.is_fitted:
                     msg = (
@@ -301,22 +382,41 @@ class Compressed(Estimator):
 
         codes_x = xa[eval_idx] if comp_x == PASSTHROUGH else comp_x.transform(xa[eval_idx])  # type: ignore[union-attr]
         codes_y = ya[eval_idx] if comp_y == PASSTHROUGH else comp_y.transform(ya[eval_idx])  # type: ignore[union-attr]
-        self.compressor_x_, self.compressor_y_ = comp_x, comp_y
+        return comp_x, comp_y, codes_x, codes_y
 
-        params = {
+    def _record(
+        self,
+        comp_x: Compressor | str,
+        comp_y: Compressor | str,
+        train_fraction: float,
+        train_idx: np.ndarray,
+        eval_idx: np.ndarray,
+        seed: int,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
             "compressor_x": _describe(comp_x),
             "compressor_y": _describe(comp_y),
             "shared": self.shared,
-            "train_fraction": tf,
+            "train_fraction": train_fraction,
             "n_train": int(train_idx.size),
             "n_eval": int(eval_idx.size),
-            "held_out": 0.0 < tf < 1.0,
             "seed": seed,
             "latent_dim_x": None if comp_x == PASSTHROUGH else comp_x.latent_dim,  # type: ignore[union-attr]
             "latent_dim_y": None if comp_y == PASSTHROUGH else comp_y.latent_dim,  # type: ignore[union-attr]
             "reference": "Butakov et al., ICLR 2024",
         }
-        return CompressedPair(codes_x, codes_y, params, eval_idx)
+        for side, comp in (("x", comp_x), ("y", comp_y)):
+            if side == "y" and self.shared:
+                continue
+            steps = getattr(comp, "n_steps_", None)
+            if steps is not None:
+                params[f"training_{side}"] = {
+                    "n_steps": int(steps),
+                    "n_epochs": int(comp.n_epochs_),  # type: ignore[union-attr]
+                    "stopped_early": bool(comp.stopped_early_),  # type: ignore[union-attr]
+                    "best_val_loss": float(comp.best_val_loss_),  # type: ignore[union-attr]
+                }
+        return params
 
     @staticmethod
     def _fresh(template: Compressor | str, seed: int) -> Compressor | str:
@@ -363,12 +463,13 @@ def compress_pair(
     discrete_y: bool = False,
     shared: bool = False,
     train_fraction: float = 0.5,
+    cross_fit: bool = False,
     random_state: int | np.random.Generator | None = None,
     device: str = "auto",
     n_jobs: int | None = None,
     progress: bool | None = None,
     **compressor_kwargs: Any,
-) -> CompressedPair:
+) -> CompressedPair | tuple[CompressedPair, CompressedPair]:
     """Compress paired samples for a mutual-information estimate (Butakov et al., ICLR 2024).
 
     Splits the rows, fits the compressors on ``train_fraction`` of them and returns
@@ -390,7 +491,10 @@ def compress_pair(
     shared : bool, default False
         One compressor fitted on ``x`` and ``y`` together (same per-sample shape).
     train_fraction : float, default 0.5
-        See :class:`Compressed`.
+        See :class:`Compressed`. Not used with ``cross_fit=True``.
+    cross_fit : bool, default False
+        Return two pairs instead of one: the rows split into halves, compressors
+        fitted on each half encode the other (:meth:`Compressed.encode_cross_fit`).
     random_state : int, numpy.random.Generator or None
         Seeds the split and the autoencoders.
     device, n_jobs, progress
@@ -401,8 +505,8 @@ def compress_pair(
 
     Returns
     -------
-    CompressedPair
-        ``(x, y, params, eval_index)``.
+    CompressedPair or (CompressedPair, CompressedPair)
+        ``(x, y, params, eval_index)``; two of them with ``cross_fit=True``.
 
     Raises
     ------
@@ -420,6 +524,9 @@ def compress_pair(
     >>> pair.x.shape, pair.y.shape, pair.params["n_eval"]
     ((500, 2), (500, 1), 500)
     """
+    if not isinstance(cross_fit, (bool, np.bool_)):
+        msg = f"cross_fit must be True or False; got cross_fit={cross_fit!r}"
+        raise TypeError(msg)
     xa, ya = to_numpy(x), to_numpy(y)
     if isinstance(latent_dim, list):
         latent_dim = tuple(latent_dim)
@@ -481,6 +588,117 @@ def compress_pair(
         train_fraction=train_fraction,
         random_state=random_state,
     )
+    if cross_fit:
+        pairs = pipe.encode_cross_fit(xa, ya, discrete_y=discrete_y)
+        for pair in pairs:
+            pair.params["method"] = method
+        return pairs
     pair = pipe.encode(xa, ya, discrete_y=discrete_y)
     pair.params["method"] = method
     return pair
+
+
+def compress_cross_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    method: str = "ae",
+    latent_dim: int | tuple[int | None, int | None],
+    **kwargs: Any,
+) -> tuple[CompressedPair, CompressedPair]:
+    """Cross-fitted compression: every row encoded by compressors fitted on the other half.
+
+    Same arguments as :func:`compress_pair` (``train_fraction`` excepted); see
+    :meth:`Compressed.encode_cross_fit`. Estimate on each pair and combine the two
+    estimates with :func:`combine_cross_fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(1000, 2))
+    >>> x, y = z @ rng.normal(size=(2, 50)), z @ rng.normal(size=(2, 40))
+    >>> a, b = compress_cross_fit(x, y, method="pca", latent_dim=2, random_state=0)
+    >>> a.x.shape, b.x.shape, len(np.union1d(a.eval_index, b.eval_index))
+    ((500, 2), (500, 2), 1000)
+    """
+    if "train_fraction" in kwargs:
+        msg = (
+            "cross-fitting uses two halves of the rows; train_fraction does not apply. "
+            "Use compress_pair(..., train_fraction=...) for a single split"
+        )
+        raise TypeError(msg)
+    return compress_pair(x, y, method=method, latent_dim=latent_dim, cross_fit=True, **kwargs)  # type: ignore[return-value]
+
+
+def combine_cross_fit(first: Estimate, second: Estimate) -> Estimate:
+    """Combine the estimates on the two cross-fitted halves into one.
+
+    The value is the mean of the two; the standard error is
+    ``sqrt(se1**2 + se2**2) / 2``, which treats the two halves as independent
+    (they share no scored rows, but each half trained the other's compressors).
+    When both estimates have an interval at the same level, the combined
+    interval is their hull ``[min(lo1, lo2), max(hi1, hi2)]``: it holds the mean
+    of the two halves' targets whenever both intervals hold theirs, and is wider
+    than the mean of the endpoints, which has the same guarantee.
+    ``params`` keeps the parameters the two halves share, and lists each half's
+    value, stderr, n, interval and differing parameters under ``"folds"``.
+    """
+    if first.unit != second.unit or first.method != second.method:
+        msg = (
+            "the two cross-fitted estimates must share unit and method; got "
+            f"{first.method!r} in {first.unit} and {second.method!r} in {second.unit}"
+        )
+        raise ValueError(msg)
+    value = 0.5 * (first.value + second.value)
+    stderr = 0.5 * math.sqrt(first.stderr**2 + second.stderr**2)
+    interval = None
+    level = None
+    combine = None
+    if (
+        first.interval is not None
+        and second.interval is not None
+        and first.interval_level == second.interval_level
+    ):
+        interval = (
+            min(first.interval[0], second.interval[0]),
+            max(first.interval[1], second.interval[1]),
+        )
+        level = first.interval_level
+        combine = (
+            "hull of the two halves' intervals: holds the mean of their targets whenever "
+            "both hold theirs"
+        )
+    common = {
+        key: val
+        for key, val in first.params.items()
+        if key in second.params and _same(val, second.params[key])
+    }
+    folds = [
+        {
+            "value": e.value,
+            "stderr": e.stderr,
+            "n": e.n,
+            "interval": e.interval,
+            "params": {k: v for k, v in e.params.items() if k not in common},
+        }
+        for e in (first, second)
+    ]
+    params = {
+        **common,
+        "cross_fit": True,
+        "folds": folds,
+        "stderr_combine": "sqrt(se1^2 + se2^2) / 2",
+    }
+    if combine is not None:
+        params["interval_combine"] = combine
+    return Estimate(
+        value, stderr, first.unit, first.method, params, first.n + second.n, interval, level
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.all(a == b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except (TypeError, ValueError):
+        return False
