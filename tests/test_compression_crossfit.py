@@ -143,3 +143,16 @@ def test_bad_cross_fit_options():
         MLPAutoencoder(2, patience=0)
     with pytest.raises(TypeError, match=r"max_steps must be a positive int or None; got 1.5"):
         MLPAutoencoder(2, max_steps=1.5)
+
+
+def test_progress_bar_counts_optimiser_steps(capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("tqdm")
+    x = np.random.default_rng(0).standard_normal((300, 5)).astype(np.float32)
+    # 270 training rows in batches of 32: 9 steps per epoch, budget min(20, 3 * 9) = 20
+    MLPAutoencoder(
+        2, hidden=(8,), batch_size=32, max_epochs=3, max_steps=20, random_state=0,
+        device="cpu", n_jobs=1, progress=True,
+    ).fit(x)  # fmt: skip
+    err = capsys.readouterr().err
+    assert "/20" in err and "epoch=" in err

@@ -201,8 +201,13 @@ class _TorchAutoencoder(Compressor):
 
             history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
             best_val, best_state, best_epoch, wait = math.inf, None, 0, 0
-            steps, stopped_early = 0, False
-            bar = progress_bar(self.max_epochs, enabled=self.progress, desc=type(self).__name__)
+            steps, bar_steps, stopped_early = 0, 0, False
+            # the bar counts optimiser steps: the budget is max_steps or max_epochs passes
+            per_epoch = n_train // batch + (1 if n_train % batch >= 2 else 0)
+            budget = self.max_epochs * per_epoch
+            if self.max_steps is not None:
+                budget = min(budget, self.max_steps)
+            bar = progress_bar(budget, enabled=self.progress, desc=type(self).__name__)
             try:
                 for epoch in range(1, self.max_epochs + 1):
                     encoder.train()
@@ -237,7 +242,7 @@ class _TorchAutoencoder(Compressor):
                         if self.max_steps is not None and steps >= self.max_steps:
                             break
                     history["train_loss"].append(float(total) / max(count, 1))
-                    postfix = {"train": f"{history['train_loss'][-1]:.4f}"}
+                    postfix = {"epoch": epoch, "train": f"{history['train_loss'][-1]:.4f}"}
                     if n_val:
                         val = self._loss(torch, encoder, decoder, x_val)
                         history["val_loss"].append(val)
@@ -251,7 +256,8 @@ class _TorchAutoencoder(Compressor):
                         else:
                             wait += 1
                     bar.set_postfix(postfix)
-                    bar.update(1)
+                    bar.update(steps - bar_steps)
+                    bar_steps = steps
                     if self.max_steps is not None and steps >= self.max_steps:
                         break
                     if n_val and wait >= self.patience:
@@ -371,7 +377,8 @@ class ConvAutoencoder(_TorchAutoencoder):
     max_epochs : int, default 100
         Maximum number of passes over the training rows.
     max_steps : int, optional
-        Maximum number of optimiser steps in total.
+        Maximum number of optimiser steps in total: the training budget, which
+        (unlike ``max_epochs``) does not grow with the number of rows.
     validation_fraction : float, default 0.1
         Fraction of rows held out for early stopping; 0 disables early stopping.
     patience : int, default 10
@@ -391,7 +398,9 @@ class ConvAutoencoder(_TorchAutoencoder):
         PyTorch CPU threads during fit / transform (None keeps the current
         setting, -1 uses all cores).
     progress : bool, optional
-        Show a tqdm progress bar over epochs (None: only when stderr is a terminal).
+        Show a tqdm progress bar over optimiser steps, up to the budget
+        ``min(max_steps, max_epochs * steps per epoch)``, with the epoch and the
+        training / validation losses (None: only when stderr is a terminal).
 
     Attributes
     ----------

@@ -1,7 +1,9 @@
 """Mutual information through lossy compression (Butakov et al., ICLR 2024).
 
 Fit a compressor on a training split of the rows, encode the held-out rows,
-estimate I(E_X(X); E_Y(Y)) on the codes with any estimator. By the
+estimate I(E_X(X); E_Y(Y)) on the codes with any estimator. Cross-fitting
+(:meth:`Compressed.encode_cross_fit`, :func:`combine_cross_fit`) fits on each
+half of the rows and encodes the other, so every row is scored. By the
 data-processing inequality the result is at most I(X; Y) (up to estimation
 error), with equality when the encoders are injective on the data's support.
 """
