@@ -213,6 +213,8 @@ def mutual_information(
     if latent_dim is None:
         msg = f"compress={compress!r} needs latent_dim (the code size, e.g. latent_dim=4)"
         raise ValueError(msg)
+    import numpy as np
+
     from .compression import compress_pair
 
     x, y, n_dropped = _omit_nonfinite_rows(x, y, options.get("nan_policy", "raise"))
@@ -233,7 +235,7 @@ def mutual_information(
     }
     # cross-fitting is the default; a train_fraction asks for a single split
     cross_fit = compress_opts.get("cross_fit", "train_fraction" not in compress_opts)
-    if not isinstance(cross_fit, bool):
+    if not isinstance(cross_fit, (bool, np.bool_)):
         msg = f"cross_fit must be True or False; got cross_fit={cross_fit!r}"
         raise TypeError(msg)
     if cross_fit and "train_fraction" in compress_opts:
@@ -255,21 +257,14 @@ def mutual_information(
         **{**shared_defaults, **compressor_options},
     )
     if cross_fit:
-        from .compression import combine_cross_fit
+        from .compression.compressed import combine_cross_fit, cross_fit_record
 
         first, second = compressed  # type: ignore[misc]
         result = combine_cross_fit(
             est.mutual_information(first.x, first.y, discrete_y=discrete_y),
             est.mutual_information(second.x, second.y, discrete_y=discrete_y),
         )
-        compression = {
-            "cross_fit": True,
-            "method": compress,
-            "seed": first.params["seed"],
-            "n_eval": int(first.eval_index.size + second.eval_index.size),
-            "folds": [first.params, second.params],
-            "reference": first.params["reference"],
-        }
+        compression = cross_fit_record(first, second)
     else:
         pair = compressed
         result = est.mutual_information(pair.x, pair.y, discrete_y=discrete_y)  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ def test_cross_fit_scores_every_row():
     est = pymi.mutual_information(x, y, "gaussian", compress="pca", latent_dim=2, random_state=0)
     assert est.n == 801
     comp = est.params["compression"]
-    assert comp["cross_fit"] is True and comp["n_eval"] == 801
+    assert comp["cross_fit"] is True and comp["n_eval"] == 801 and comp["method"] == "pca"
     assert [f["n_train"] for f in comp["folds"]] == [400, 401]
     assert [f["n_eval"] for f in comp["folds"]] == [401, 400]
 
@@ -156,3 +156,16 @@ def test_progress_bar_counts_optimiser_steps(capsys):
     ).fit(x)  # fmt: skip
     err = capsys.readouterr().err
     assert "/20" in err and "epoch=" in err
+
+
+def test_compressed_estimator_cross_fits():
+    x, y = _embedded(1.0, 1000, 7)
+    inner = pymi.make_estimator("gaussian")
+    est = Compressed(inner, PCA(2), cross_fit=True, random_state=0).mutual_information(x, y)
+    api = pymi.mutual_information(x, y, "gaussian", compress="pca", latent_dim=2, random_state=0)
+    assert est.n == 1000 and est.params["compression"]["cross_fit"] is True
+    assert est.value == pytest.approx(api.value)
+    single = Compressed(inner, PCA(2), random_state=0).mutual_information(x, y)
+    assert single.n == 500
+    with pytest.raises((TypeError, ValueError), match=r"cross_fit"):
+        Compressed(inner, PCA(2), cross_fit="yes")

@@ -31,6 +31,7 @@ __all__ = [
     "combine_cross_fit",
     "compress_cross_fit",
     "compress_pair",
+    "cross_fit_record",
     "make_compressor",
 ]
 
@@ -93,6 +94,10 @@ class Compressed(Estimator):
         Fit one compressor (``compressor_x``) on the training rows of ``x`` and
         ``y`` together and encode both with it, as the paper does for images
         from the same family. Needs ``compressor_y=None`` and equal per-sample shapes.
+    cross_fit : bool, default False
+        Score every row: fit on each half of the rows, encode the other half
+        (:meth:`encode_cross_fit`), estimate on both and combine the two
+        estimates (:func:`combine_cross_fit`). ``train_fraction`` is then unused.
     train_fraction : float, default 0.5
         Fraction of rows used to fit the compressors; the rest are encoded and
         scored. ``1.0`` fits and scores on all rows (the paper's per-epoch PCA of
@@ -146,6 +151,7 @@ class Compressed(Estimator):
         "compressor_x": [_COMPRESSOR, Options(str, (PASSTHROUGH,))],
         "compressor_y": [_COMPRESSOR, Options(str, (PASSTHROUGH,)), None],
         "shared": ["boolean"],
+        "cross_fit": ["boolean"],
         "train_fraction": [
             Interval(Real, 0, 1, closed="both"),
             hint("0: pre-fitted compressors, 1: fit and score on all rows"),
@@ -160,6 +166,7 @@ class Compressed(Estimator):
         compressor_y: Compressor | str | None = None,
         *,
         shared: bool = False,
+        cross_fit: bool = False,
         train_fraction: float = 0.5,
         random_state: RandomStateLike = None,
     ) -> None:
@@ -167,6 +174,7 @@ class Compressed(Estimator):
         self.compressor_x = compressor_x
         self.compressor_y = compressor_y
         self.shared = shared
+        self.cross_fit = cross_fit
         self.train_fraction = train_fraction
         self.random_state = random_state
 
@@ -199,22 +207,34 @@ class Compressed(Estimator):
         Returns
         -------
         Estimate
-            The inner estimator's estimate on the codes (``n`` = held-out rows),
-            with ``params["compression"]`` recording compressors and split.
+            The inner estimator's estimate on the codes (``n`` = held-out rows,
+            all rows with ``cross_fit=True``), with ``params["compression"]``
+            recording compressors and split.
         """
         if self.estimator is None:
             msg = (
                 "this Compressed has estimator=None; pass an estimator (e.g. pymi.estimators.WKL())"
             )
             raise TypeError(msg)
+        if self.cross_fit:
+            first, second = self.encode_cross_fit(x, y, discrete_y=discrete_y)
+            combined = combine_cross_fit(
+                self._inner(first, discrete_y), self._inner(second, discrete_y)
+            )
+            compression = cross_fit_record(first, second)
+            return replace(combined, params={**combined.params, "compression": compression})
         pair = self.encode(x, y, discrete_y=discrete_y)
+        inner = self._inner(pair, discrete_y)
+        return replace(inner, params={**inner.params, "compression": pair.params})
+
+    def _inner(self, pair: CompressedPair, discrete_y: bool) -> Estimate:
         inner = self.estimator.mutual_information(pair.x, pair.y, discrete_y=discrete_y)
         if not isinstance(inner, Estimate):
             msg = (
                 f"estimator.mutual_information must return an Estimate; got {type(inner).__name__}"
             )
             raise TypeError(msg)
-        return replace(inner, params={**inner.params, "compression": pair.params})
+        return inner
 
     def entropy(self, x: np.ndarray) -> Estimate:
         """Not supported: differential entropy changes under compression (only MI is invariant).
@@ -631,6 +651,20 @@ def compress_cross_fit(
         )
         raise TypeError(msg)
     return compress_pair(x, y, method=method, latent_dim=latent_dim, cross_fit=True, **kwargs)  # type: ignore[return-value]
+
+
+def cross_fit_record(first: CompressedPair, second: CompressedPair) -> dict[str, Any]:
+    """``params["compression"]`` of a cross-fitted estimate: both fits under ``"folds"``."""
+    record = {
+        "cross_fit": True,
+        "seed": first.params["seed"],
+        "n_eval": int(first.eval_index.size + second.eval_index.size),
+        "folds": [first.params, second.params],
+        "reference": first.params["reference"],
+    }
+    if "method" in first.params:
+        record["method"] = first.params["method"]
+    return record
 
 
 def combine_cross_fit(first: Estimate, second: Estimate) -> Estimate:
