@@ -12,6 +12,21 @@ All values are in nats unless ``base="bits"`` (or ``est.to("bits")``).
 one-line summary.
 """
 
+try:
+    from . import _core  # noqa: F401 - the compiled kernels; every estimator needs them
+except ImportError as _err:  # pragma: no cover - depends on how pymi was installed
+    _msg = (
+        f"pymi's compiled core (pymi._core) cannot be imported: {_err}. If you are running "
+        f"Python from the root of a pymi checkout, the source folder 'pymi' shadows the "
+        f"installed package: run from another directory, or build the core in place "
+        f"(cmake -S . -B build/dev && cmake --build build/dev; see the README's Development "
+        f"section). Otherwise install pymi with: pip install ."
+    )
+    raise ImportError(_msg) from _err
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import compression, datasets, estimators
 from ._api import (
     DEFAULT_ENTROPY_METHOD,
@@ -26,7 +41,10 @@ from ._estimate import Estimate
 from ._plausibility import ImplausibleEstimateWarning
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("pymi")
+except _PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_ENTROPY_METHOD",

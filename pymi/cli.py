@@ -89,6 +89,9 @@ def _estimate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pymi", description=__doc__)
+    from importlib.metadata import version
+
+    parser.add_argument("--version", action="version", version=f"pymi {version('pymi')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="estimate MI on built-in correlated Gaussians")

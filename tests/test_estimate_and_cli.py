@@ -79,3 +79,36 @@ def test_cli_estimate_unreadable_npy(tmp_path, capsys):
         path.write_bytes(content)
         assert main(["estimate", str(path), "--x", "0", "--y", "1"]) == 2
         assert "cannot read" in capsys.readouterr().err
+
+
+def test_version_option_prints_the_package_version(capsys):
+    from importlib.metadata import version
+
+    import pymi
+    from pymi.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pymi {version('pymi')}"
+    assert pymi.__version__ == version("pymi")
+
+
+def test_source_tree_without_core_explains_the_two_fixes(tmp_path):
+    """``import pymi`` from a checkout root without a built core: say what happened and how to fix it."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pymi
+
+    src = Path(pymi.__file__).parent
+    shutil.copytree(src, tmp_path / "pymi", ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
+    # -S: no site-packages, so only the copied source tree (without _core) is importable
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", "import pymi"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert "pymi._core" in proc.stderr and "run from another directory" in proc.stderr
+    assert "pip install ." in proc.stderr
