@@ -247,3 +247,37 @@ def test_compression_options_pass_estimator_validation():
         },
     )  # fmt: skip
     cfg.validate()
+
+
+class _RunsCode:
+    """A pickle payload that would run code when unpickled."""
+
+    def __reduce__(self):
+        return (Path.touch, (Path(__file__).parent / "_pwned_marker",))
+
+
+def test_crafted_pickle_in_a_compressor_cache_is_refused_and_never_runs(tmp_path):
+    """A run folder must not execute code: compressor caches load with weights_only=True."""
+    import torch
+
+    cfg = image_config()
+    task = cfg.tasks["bump8"]
+    bank = compressed.CompressorBank(tmp_path, task)
+    bank.get("ae")
+    (cache,) = sorted(tmp_path.rglob("*.pt"))
+    marker = Path(__file__).parent / "_pwned_marker"
+    torch.save({"format": 2, "payload": _RunsCode()}, cache)
+    with pytest.raises(RuntimeError, match="cannot be loaded safely.*delete it"):
+        compressed.CompressorBank(tmp_path, task).get("ae")
+    assert not marker.exists()
+
+
+def test_committed_compressor_caches_load_without_pickle():
+    import torch
+
+    root = Path(__file__).parents[1] / "benchmarks" / "results"
+    files = sorted(root.rglob("*.pt"))
+    assert files
+    for path in files:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        assert state["format"] == 2

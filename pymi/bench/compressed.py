@@ -286,6 +286,47 @@ def _fitted_attrs(comp: Any) -> dict[str, Any]:
     }
 
 
+def _to_plain(torch: Any, value: Any) -> Any:
+    """A fitted attribute as data ``torch.load(weights_only=True)`` accepts (arrays as tensors)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_to_plain(torch, v) for v in value)
+    return value
+
+
+def _from_plain(value: Any) -> Any:
+    """Inverse of :func:`_to_plain`: tensors back to numpy arrays."""
+    if hasattr(value, "numpy") and hasattr(value, "detach"):
+        return value.detach().numpy()
+    if isinstance(value, tuple):
+        return tuple(_from_plain(v) for v in value)
+    return value
+
+
+def _load_safely(torch: Any, path: Path) -> dict[str, Any]:
+    """Load a cached compressor with ``weights_only=True``: a file that needs pickled code is refused."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError...
+        msg = (
+            f"cached compressor {str(path)!r} cannot be loaded safely ({type(err).__name__}): it "
+            f"is damaged, was written by an older pymi, or holds objects other than tensors and "
+            f"plain data (pymi never runs code from a run folder); delete it (and its .json) to "
+            f"train it again"
+        )
+        raise RuntimeError(msg) from None
+    if not isinstance(state, dict) or state.get("format") != 2:
+        msg = (
+            f"cached compressor {str(path)!r} is not a pymi compressor file of format 2; delete it "
+            f"(and its .json) to train it again"
+        )
+        raise RuntimeError(msg)
+    return state
+
+
 def save_compressor(
     comp: Any, spec: CompressorSpec, path_stem: Path, probe: np.ndarray, info: dict[str, Any]
 ) -> Path:
@@ -297,15 +338,16 @@ def save_compressor(
         from .._torch import import_torch
 
         torch = import_torch()
+        # tensors and plain data only, so that loading needs no pickle (weights_only=True)
         state = {
-            "format": 1,
+            "format": 2,
             "spec": spec.to_dict(),
             "class": type(comp).__name__,
             "encoder": {k: v.detach().cpu() for k, v in comp.encoder_.state_dict().items()},
             "decoder": {k: v.detach().cpu() for k, v in comp.decoder_.state_dict().items()},
-            "attrs": attrs,
-            "probe": probe,
-            "probe_codes": probe_codes,
+            "attrs": {k: _to_plain(torch, v) for k, v in attrs.items()},
+            "probe": torch.from_numpy(np.ascontiguousarray(probe)),
+            "probe_codes": torch.from_numpy(np.ascontiguousarray(probe_codes)),
         }
         path = _ext(path_stem, ".pt")
         _atomic(path, lambda fh: torch.save(state, fh))
@@ -348,9 +390,9 @@ def load_compressor(
         from .._torch import import_torch, resolve_device
 
         torch = import_torch()
-        state = torch.load(path, map_location="cpu", weights_only=False)  # our own file
+        state = _load_safely(torch, path)
         _check_spec(state["spec"], spec, path)
-        attrs = state["attrs"]
+        attrs = {k: _from_plain(v) for k, v in state["attrs"].items()}
         chw = attrs.get("image_chw_")
         if chw is not None:
             encoder, decoder = comp._build(torch, tuple(chw))
@@ -364,7 +406,7 @@ def load_compressor(
         for k, v in attrs.items():
             setattr(comp, k, v)
         comp.encoder_, comp.decoder_, comp.device_ = encoder, decoder, dev
-        probe, probe_codes = state["probe"], state["probe_codes"]
+        probe, probe_codes = state["probe"].numpy(), state["probe_codes"].numpy()
     else:
         path = _ext(path_stem, ".npz")
         if not path.exists():
