@@ -1,6 +1,8 @@
 """Leave-one-out Gaussian KDE: log-densities, bandwidth selection and entropy terms.
 
-The method is GUIDE section 1.3. For points x_1..x_N in R^d (already whitened,
+The method follows Butakov et al. (ICLR 2024), with maximum-likelihood and
+least-squares cross-validated bandwidths (Silverman, *Density Estimation for
+Statistics and Data Analysis*, 1986, section 3.4). For points x_1..x_N in R^d (already whitened,
 so that one isotropic bandwidth h fits every direction) the leave-one-out
 density at x_i is
 
@@ -221,7 +223,7 @@ def loo_log_density(
     shift_sq: ArrayLike | None = None,
     device: str = "cpu",
 ) -> NDArray[np.float64]:
-    """Leave-one-out log-density log p_{-i}(x_i) of the Gaussian KDE (GUIDE 1.3).
+    """Leave-one-out log-density log p_{-i}(x_i) of the Gaussian KDE (Silverman 1986, section 3.4).
 
     Parameters
     ----------
@@ -277,7 +279,7 @@ def lscv_score(
     shift_sq: ArrayLike | None = None,
     device: str = "cpu",
 ) -> NDArray[np.float64]:
-    """Least-squares cross-validation score of the Gaussian KDE (GUIDE 1.3).
+    """Least-squares cross-validation score of the Gaussian KDE (Silverman 1986, section 3.4).
 
     ``LSCV(h) = (1/N^2) sum_{i,j} (4 pi h^2)^(-d/2) exp(-||x_i - x_j||^2 / (4 h^2))
     - (2/N) sum_i p_{-i}(x_i)``, the i = j terms included in the first sum. It
@@ -390,7 +392,7 @@ def select_bandwidth(
     max_passes: int = 30,
     device: str = "cpu",
 ) -> BandwidthResult:
-    """Select the isotropic KDE bandwidth by LOO maximum likelihood or LSCV (GUIDE 1.3).
+    """Select the isotropic KDE bandwidth by LOO maximum likelihood or LSCV (Silverman 1986, section 3.4).
 
     The objective is searched over log h with few kernel passes, each
     evaluating ``grid_points`` bandwidths at once:
@@ -571,7 +573,7 @@ def kde_entropy_terms(
     shift_sq: ArrayLike | None = None,
     device: str = "cpu",
 ) -> NDArray[np.float64]:
-    """Per-point leave-one-out KDE entropy terms ``-log p_{-i}(x_i)`` (GUIDE 1.3).
+    """Per-point leave-one-out KDE entropy terms ``-log p_{-i}(x_i)`` (Silverman 1986, section 3.4).
 
     Their mean is the LOO KDE estimate of the differential entropy of the
     (whitened) data in nats; the caller adds ``1/2 log det Sigma`` of the

@@ -24,6 +24,8 @@ Named constraints (strings): ``"boolean"``, ``"random_state"``, ``"n_jobs"``,
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
@@ -70,7 +72,7 @@ def _join(parts: Sequence[str]) -> str:
     return f"{', '.join(parts[:-1])} or {parts[-1]}"
 
 
-class Constraint:
+class Constraint(ABC):
     """One allowed kind of value.
 
     Subclasses say whether a value's type fits (:meth:`type_fits`), whether the
@@ -82,11 +84,13 @@ class Constraint:
     def type_fits(self, value: Any) -> bool:
         return self.is_satisfied_by(value)
 
-    def is_satisfied_by(self, value: Any) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def is_satisfied_by(self, value: Any) -> bool:
+        """Whether ``value`` is allowed."""
 
-    def describe(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str:
+        """The allowed values, in words (for error messages)."""
 
     def convert(self, value: Any) -> Any:
         return value

@@ -1,4 +1,4 @@
-"""Per-term whitening (GUIDE 1.1): h(X) = h(X W) + 1/2 log det Sigma."""
+"""Per-term whitening (Butakov et al., ICLR 2024): h(X) = h(X W) + 1/2 log det Sigma."""
 
 from __future__ import annotations
 

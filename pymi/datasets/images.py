@@ -180,7 +180,7 @@ def render_correlated_bump(params: ArrayLike, size: int = 32) -> np.ndarray:
 def _rectangle_edges(
     u_lo: np.ndarray, u_hi: np.ndarray, size: int, min_side: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Map unit parameters to interval edges in pixel units (GUIDE 2.2): a in (0, 1-m), b in (a+m, 1)."""
+    """Map unit parameters to interval edges in pixel units (Butakov et al., ICLR 2024, rectangle images): a in (0, 1-m), b in (a+m, 1)."""
     m = min_side / size
     a = (1.0 - m) * (1.0 - np.sqrt(1.0 - u_lo))
     b = a + m + u_hi * (1.0 - a - m)

@@ -19,6 +19,8 @@ checks that involve several parameters go into :meth:`Estimator._check_params`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import dataclasses
 import functools
 import inspect
@@ -86,7 +88,7 @@ def _merged_signature(cls: type, init: Any) -> inspect.Signature:
     return sig.replace(parameters=[*params[:-1], *inherited])
 
 
-class Estimator:
+class Estimator(ABC):
     """Base of every pymi estimator: declared parameters, ``parameters()``, capabilities.
 
     Subclasses define ``name``, ``capabilities``, ``_parameter_constraints``, an
@@ -180,9 +182,9 @@ class Estimator:
         """Differential entropy h(X); raises ``TypeError`` for methods without ``capabilities.entropy``."""
         raise TypeError(self._no_entropy_message())
 
+    @abstractmethod
     def mutual_information(self, x: Any, y: Any, *, discrete_y: bool = False) -> Estimate:
         """Mutual information I(X; Y) from row-aligned samples."""
-        raise NotImplementedError  # pragma: no cover - every method implements it
 
     def _no_entropy_message(self) -> str:
         from ._registry import entropy_methods
