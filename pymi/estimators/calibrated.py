@@ -209,6 +209,14 @@ class CalibratedKSG(MIEstimator):
         }
 
     def _mi_continuous(self, x, y, rng):
+        n = x.shape[0]
+        if self.n_subsamples and n // 2 <= self.k:
+            msg = (
+                f"the interval recomputes the estimate on half-samples of {n // 2} rows, which "
+                f"needs more than k={self.k} rows; got n_samples={n}. Pass n_subsamples=0 (no "
+                f"interval), a smaller k, or at least {2 * (self.k + 1)} samples"
+            )
+            raise ValueError(msg)
         parts = self._calibrated(x, y, rng)
         params = {
             "k": self.k,
