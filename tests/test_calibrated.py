@@ -169,3 +169,10 @@ def test_too_few_rows_for_the_interval_names_the_fix():
         CalibratedKSG().estimate(x, x + rng.standard_normal((10, 1)))
     est = CalibratedKSG(n_subsamples=0, random_state=0).estimate(x, x + rng.standard_normal((10, 1)))
     assert np.isfinite(est.value)
+
+
+def test_y_a_monotone_copy_of_x_is_a_clear_error():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 2))
+    with pytest.raises(ValueError, match="collinear jointly.*infinite"):
+        CalibratedKSG(n_subsamples=0).estimate(x, np.exp(x[:, :1]))

@@ -270,6 +270,15 @@ def _check_collinear(cov: np.ndarray, dim_x: int) -> None:
                 f"method='ksg'"
             )
             raise ValueError(msg)
+    eig = np.linalg.eigvalsh(corr)
+    if eig[0] <= COLLINEAR_TOL * eig[-1]:
+        msg = (
+            f"the normal scores of x and y are (nearly) collinear jointly (smallest correlation "
+            f"eigenvalue {eig[0]:.3g}): part of y is a monotone function of x, so I(X; Y) is "
+            f"infinite or beyond what n samples can resolve. Check that y is not a copy or "
+            f"transform of x; for finite-precision data use method='ksg'"
+        )
+        raise ValueError(msg)
 
 
 def _canonical_sq_sum(cov: np.ndarray, dim_x: int) -> float:
