@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--skip-header", type=int, default=0)
     est.set_defaults(func=_estimate)
 
-    for module in ("pymi.bench.cli", "pymi.ib.cli"):
+    for module in ("pymi.bench.cli", "pymi.ib.cli", "pymi.sweep.cli"):
         try:
             mod = __import__(module, fromlist=["add_parser"])
         except ImportError:
