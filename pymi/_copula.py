@@ -25,7 +25,8 @@ def normal_scores(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     distance becomes zero through the transform).
     """
     n, d = z.shape
-    order = np.argsort(z, axis=0, kind="stable")
+    # any sort gives the ranks of distinct values; ties are re-ordered at random below
+    order = np.argsort(z, axis=0)
     sorted_z = np.take_along_axis(z, order, axis=0)
     tied = np.any(sorted_z[1:] == sorted_z[:-1], axis=0) if n > 1 else np.zeros(d, dtype=bool)
     for j in np.nonzero(tied)[0]:

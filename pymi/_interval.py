@@ -1,23 +1,25 @@
-"""Bias-aware intervals from half-sample subsampling.
+"""Bias-aware intervals from disjoint subsamples.
 
-The estimate is recomputed on ``K`` random half-samples drawn without
-replacement. Two things follow from those values (nats):
+The rows are split at random into ``K`` disjoint parts of ``m = n // K`` rows and
+the estimate is recomputed on each part. Two things follow from those values
+(nats):
 
-* their variance estimates the sampling variance of the full-sample estimate:
-  for half-samples without replacement the delete-d jackknife with ``d = n/2``
-  needs no rescaling (Shao & Wu, Ann. Statist. 17, 1989; Politis, Romano & Wolf,
-  *Subsampling*, 1999);
+* their variance estimates the sampling variance of an estimate on ``m`` rows,
+  which for an estimator with ``1/n`` variance is ``n / m`` times that of the
+  full-sample estimate: ``s^2 = var(values) m / n`` (the subsampling variance
+  estimator for independent blocks; Politis, Romano & Wolf, *Subsampling*,
+  Springer 1999, ch. 3). A variance that the subsample values cannot see (a
+  term shared by all of them) is added by the caller;
 * their mean minus the full-sample value estimates the estimator's bias at ``n``
-  when the bias decays like ``1/n`` (Quenouille's argument: ``bias(n/2) - bias(n)
-  = bias(n)``); kNN estimators of MI have such a leading bias term.
+  when the bias decays like ``1/n`` (Quenouille's argument: ``bias(m) - bias(n)
+  = (n / m - 1) bias(n)``); kNN estimators of MI have such a leading bias term.
 
 The interval is ``value +- (z * sqrt(s^2 + b^2) + |b|)``: centred on the
-estimate (no silent bias correction) and widened by the estimated bias. ``b``
-enters in quadrature with ``s`` (it is itself a noisy estimate) and once more
-linearly, which allows for a bias that decays more slowly than ``1/n``: for a
-bias ``~ n^-a`` the bias at ``n`` is ``b / (2^a - 1)``, 2.4 ``b`` for ``a = 1/2``,
-about what ``(1 + z) |b|`` gives when ``s`` is small. It is an approximation whose
-coverage is measured on pymi's hard-distribution suite, not a guarantee.
+estimate (no silent bias correction) and widened by the estimated bias ``b``.
+``b`` enters in quadrature with ``s`` (it is itself a noisy estimate) and once
+more linearly, which allows for a bias that decays more slowly than ``1/n``.
+It is an approximation whose coverage is measured on pymi's hard-distribution
+suite (``docs/accuracy.md``), not a guarantee.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from scipy import special
 __all__ = ["INTERVAL_METHOD", "subsample_interval"]
 
 INTERVAL_METHOD = (
-    "half-sample subsampling: value +- (z * sqrt(s^2 + b^2) + |b|), s^2 the variance of the "
-    "estimates on random half-samples (sampling error), b their mean minus the value "
-    "(estimated bias)"
+    "disjoint-subsample interval: value +- (z * sqrt(s^2 + b^2) + |b|), s^2 the variance of "
+    "the estimates on K random disjoint subsamples times m/n (sampling error), b their mean "
+    "minus the value divided by (n/m - 1) (estimated bias)"
 )
 
 
@@ -44,8 +46,9 @@ def subsample_interval(
     n_subsamples: int,
     level: float,
     rng: np.random.Generator,
+    shared_variance: float = 0.0,
 ) -> dict:
-    """Interval (nats) for ``value`` from ``n_subsamples`` half-sample estimates.
+    """Interval (nats) for ``value`` from estimates on ``n_subsamples`` disjoint subsamples.
 
     Parameters
     ----------
@@ -57,25 +60,28 @@ def subsample_interval(
     value : float
         The full-sample estimate (nats).
     n_subsamples : int
-        Number of half-samples, >= 2.
+        Number ``K >= 2`` of disjoint random subsamples, each of ``n // K`` rows.
     level : float
         Nominal coverage in (0, 1).
     rng : numpy.random.Generator
-        Draws the half-samples.
+        Draws the partition of the rows.
+    shared_variance : float, default 0
+        Variance (nats^2) of the full-sample estimate that the subsample values
+        cannot show because it is common to all of them (e.g. a reference term
+        computed once); added to ``s^2``.
 
     Returns
     -------
     dict
         ``interval`` (low, high), ``interval_level``, ``subsample_sd`` (s),
-        ``subsample_bias`` (b), ``subsample_values`` and ``interval_method``.
+        ``subsample_bias`` (b), ``subsample_values``, ``subsample_size`` and
+        ``interval_method``.
     """
-    m = n // 2
-    values = np.empty(n_subsamples)
-    for i in range(n_subsamples):
-        rows = np.sort(rng.choice(n, size=m, replace=False))
-        values[i] = compute(rows)
-    sd = float(np.std(values, ddof=1))
-    bias = float(values.mean() - value)
+    m = n // n_subsamples
+    perm = rng.permutation(n)
+    values = np.array([compute(np.sort(perm[i * m : (i + 1) * m])) for i in range(n_subsamples)])
+    sd = float(np.sqrt(np.var(values, ddof=1) * m / n + shared_variance))
+    bias = float((values.mean() - value) / (n / m - 1.0))
     half_width = float(special.ndtri(0.5 + level / 2.0)) * float(np.hypot(sd, bias)) + abs(bias)
     return {
         "interval": (float(value - half_width), float(value + half_width)),

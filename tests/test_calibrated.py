@@ -165,7 +165,7 @@ def test_swiss_roll_wkl_warns_and_calibrated_ksg_is_right():
 def test_too_few_rows_for_the_interval_names_the_fix():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((10, 1))
-    with pytest.raises(ValueError, match="half-samples of 5 rows.*n_subsamples=0"):
+    with pytest.raises(ValueError, match="4 disjoint subsamples of 2 rows.*n_subsamples=0"):
         CalibratedKSG().estimate(x, x + rng.standard_normal((10, 1)))
     est = CalibratedKSG(n_subsamples=0, random_state=0).estimate(x, x + rng.standard_normal((10, 1)))
     assert np.isfinite(est.value)

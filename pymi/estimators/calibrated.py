@@ -83,8 +83,10 @@ class CalibratedKSG(MIEstimator):
     backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
         Engine for KSG's neighbour search and counts.
     n_subsamples : int, default 4
-        Half-samples for the interval (:attr:`pymi.Estimate.interval`), each a
-        full recomputation on n/2 rows; 0 gives no interval (faster).
+        Disjoint random subsamples for the interval (:attr:`pymi.Estimate.interval`):
+        the rows are split into this many parts of ``n // n_subsamples`` rows and the
+        estimate is recomputed on each (with one shared Gaussian reference of that
+        size); 0 gives no interval (faster). See :func:`pymi._interval.subsample_interval`.
     interval_level : float, default 0.9
         Nominal coverage of the interval.
     **kwargs
@@ -118,7 +120,7 @@ class CalibratedKSG(MIEstimator):
         "backend": [Options(str, BACKENDS)],
         "n_subsamples": [
             Interval(Integral, 0, None, closed="left"),
-            hint("0 for no interval, or at least 2 half-samples"),
+            hint("0 for no interval, or at least 2 disjoint subsamples"),
         ],
         "interval_level": [Interval(Real, 0, 1, closed="neither")],
     }
@@ -166,7 +168,31 @@ class CalibratedKSG(MIEstimator):
         x64, y64 = x.astype(np.float64), y.astype(np.float64)
         return x64 - x64.mean(axis=0), y64 - y64.mean(axis=0)
 
-    def _calibrated(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict:
+    def _reference(
+        self, ksg: KSG, cov: np.ndarray, n: int, dim_x: int, rng: np.random.Generator
+    ) -> tuple[list[float], list[float]]:
+        """KSG values (nats) and their delta-method variances on ``n_references`` Gaussian draws."""
+        chol = np.linalg.cholesky(cov)
+        values, variances = [], []
+        for _ in range(self.n_references):
+            g = rng.standard_normal((n, cov.shape[0])) @ chol.T
+            gx, gy = g[:, :dim_x], g[:, dim_x:]
+            if self.copula:
+                gx, gy = normal_scores(gx, rng), normal_scores(gy, rng)
+            value, terms, _ = ksg._mi_continuous(gx, gy, rng)
+            values.append(float(value))
+            variances.append(float(np.var(terms, ddof=1) / n))
+        return values, variances
+
+    def _calibrated(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        rng: np.random.Generator,
+        ksg: KSG,
+        reference: tuple[list[float], list[float]] | None = None,
+    ) -> dict:
+        """The calibrated estimate on ``(x, y)``; ``reference`` reuses KSG values of Gaussian draws of the same size."""
         n, dx = x.shape
         dy = y.shape[1]
         check_k(self.k, n)
@@ -174,18 +200,10 @@ class CalibratedKSG(MIEstimator):
         cov = np.cov(np.concatenate([sx, sy], axis=1), rowvar=False).reshape(dx + dy, dx + dy)
         _check_collinear(cov, dx)
         i_gauss = gaussian_mi_from_cov(cov, dx)
-        ksg = self._ksg()
         data_value, data_terms, ksg_params = ksg._mi_continuous(sx, sy, rng)
-        chol = np.linalg.cholesky(cov)
-        ref_values, ref_vars = [], []
-        for _ in range(self.n_references):
-            g = rng.standard_normal((n, dx + dy)) @ chol.T
-            gx, gy = g[:, :dx], g[:, dx:]
-            if self.copula:
-                gx, gy = normal_scores(gx, rng), normal_scores(gy, rng)
-            value, terms, _ = ksg._mi_continuous(gx, gy, rng)
-            ref_values.append(value)
-            ref_vars.append(np.var(terms, ddof=1) / n)
+        if reference is None:
+            reference = self._reference(ksg, cov, n, dx, rng)
+        ref_values, ref_vars = reference
         ref_value = float(np.mean(ref_values))
         plugin_bias = 0.5 * (logdet_bias(dx, n) + logdet_bias(dy, n) - logdet_bias(dx + dy, n))
         alpha = float(np.clip(ref_value / i_gauss, 0.0, 1.0)) if i_gauss > 0.0 else 1.0
@@ -194,11 +212,13 @@ class CalibratedKSG(MIEstimator):
         # and the part of the Gaussian term the reference does not cancel (delta method:
         # var I_G = sum of squared canonical correlations / n)
         var_gauss = _canonical_sq_sum(cov, dx) / n
-        var = np.var(data_terms, ddof=1) / n + float(np.sum(ref_vars)) / self.n_references**2
-        var += (1.0 - alpha) ** 2 * var_gauss
+        var_ref = float(np.sum(ref_vars)) / len(ref_vars) ** 2
+        var = np.var(data_terms, ddof=1) / n + var_ref + (1.0 - alpha) ** 2 * var_gauss
         return {
             "value": float(value),
             "stderr": float(np.sqrt(var)),
+            "reference_variance": var_ref,
+            "cov": cov,
             "i_gauss": i_gauss,
             "ksg_data": float(data_value),
             "ksg_reference": ref_value,
@@ -209,20 +229,24 @@ class CalibratedKSG(MIEstimator):
         }
 
     def _mi_continuous(self, x, y, rng):
-        n = x.shape[0]
-        if self.n_subsamples and n // 2 <= self.k:
+        n, dx = x.shape
+        m = n // self.n_subsamples if self.n_subsamples else n
+        if m <= self.k:
             msg = (
-                f"the interval recomputes the estimate on half-samples of {n // 2} rows, which "
-                f"needs more than k={self.k} rows; got n_samples={n}. Pass n_subsamples=0 (no "
-                f"interval), a smaller k, or at least {2 * (self.k + 1)} samples"
+                f"the interval recomputes the estimate on {self.n_subsamples} disjoint subsamples "
+                f"of {m} rows, which needs more than k={self.k} rows each; got n_samples={n}. "
+                f"Pass n_subsamples=0 (no interval), fewer subsamples, a smaller k, or at least "
+                f"{self.n_subsamples * (self.k + 1)} samples"
             )
             raise ValueError(msg)
-        parts = self._calibrated(x, y, rng)
+        ksg = self._ksg()  # built once: construction validates every parameter
+        parts = self._calibrated(x, y, rng, ksg)
+        hidden = ("value", "stderr", "cov", "reference_variance")
         params = {
             "k": self.k,
             "copula": self.copula,
             "n_references": self.n_references,
-            **{key: parts[key] for key in parts if key not in ("value", "stderr")},
+            **{key: parts[key] for key in parts if key not in hidden},
             "stderr_method": (
                 "delta method: KSG per-sample terms of the data and of the reference(s), plus "
                 "(1 - sensitivity)^2 x the Gaussian term's asymptotic variance (approximate)"
@@ -230,17 +254,22 @@ class CalibratedKSG(MIEstimator):
             "_stderr": parts["stderr"],
         }
         if self.n_subsamples:
+            # one Gaussian reference of the subsample size serves every subsample: its
+            # KSG value is common to all of them, so its share of the variance is added
+            # from the full-sample reference instead of showing in their spread
+            reference = self._reference(ksg, parts["cov"], m, dx, rng)
 
             def on_rows(rows: np.ndarray) -> float:
-                return self._calibrated(x[rows], y[rows], rng)["value"]
+                return self._calibrated(x[rows], y[rows], rng, ksg, reference)["value"]
 
             params.update(
                 subsample_interval(
-                    on_rows, x.shape[0], parts["value"], n_subsamples=self.n_subsamples,
+                    on_rows, n, parts["value"], n_subsamples=self.n_subsamples,
                     level=self.interval_level, rng=rng,
+                    shared_variance=parts["reference_variance"],
                 )
             )
-        return parts["value"], None, {**params, "_n": x.shape[0]}
+        return parts["value"], None, {**params, "_n": n}
 
     def _min_samples(self, d: int) -> int:
         return self.k + 1
