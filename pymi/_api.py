@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from ._estimate import Estimate
+from ._validation import close_names, hint_transposed
 from .estimators import Estimator
 from .estimators._registry import MethodInfo, entropy_methods, get_method, methods, mi_methods
 
@@ -66,19 +68,72 @@ def make_estimator(method: str, *, k: int | None = None, **options: Any) -> Esti
             msg = f"k is a neighbour count and method={method!r} takes none; drop k=..."
             raise TypeError(msg)
         options["k"] = k
-    _check_options(info, options)
+    _check_options(info, options, extra=("method", "k"))
     return info.cls(**options)
 
 
-def _check_options(info: MethodInfo, options: dict[str, Any]) -> None:
+#: Option names other libraries use, mapped to pymi's (the rest is found by spelling).
+_ALIASES = {
+    "n_neighbors": "k",
+    "n_neighbours": "k",
+    "neighbors": "k",
+    "neighbours": "k",
+    "n_neighbor": "k",
+    "knn": "k",
+    "seed": "random_state",
+    "random_seed": "random_state",
+    "rng": "random_state",
+    "threads": "n_jobs",
+    "n_threads": "n_jobs",
+    "num_threads": "n_jobs",
+    "workers": "n_jobs",
+    "n_workers": "n_jobs",
+    "unit": "base",
+    "units": "base",
+    "log_base": "base",
+    "whitening": "whiten",
+    "gpu": "device",
+    "use_gpu": "device",
+    "discrete": "discrete_y",
+    "discrete_target": "discrete_y",
+    "compression": "compress",
+    "n_components": "latent_dim",
+    "code_size": "latent_dim",
+}
+
+
+def _check_options(info: MethodInfo, options: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
+    """Refuse options the method's class does not take, suggesting the option probably meant.
+
+    ``extra`` are the calling function's own keyword arguments (``k``,
+    ``base``, ``discrete_y``, ...), also candidates for a misspelt name.
+    """
     names = info.cls._parameter_names()
     unknown = sorted(set(options) - set(names))
-    if unknown:
-        msg = (
-            f"invalid option for method={info.name!r}: {info.cls.__name__} takes no "
-            f"{', '.join(unknown)}; its options are {list(names)}"
-        )
-        raise TypeError(msg)
+    if not unknown:
+        return
+    candidates = tuple(dict.fromkeys((*names, *extra)))
+    hints = []
+    for name in unknown:
+        close = close_names(name, candidates, _ALIASES)
+        others = [m for m, other in methods().items() if m != info.name and name in other.cls._parameter_names()]
+        if close:
+            hints.append(f"{name}: did you mean {' or '.join(close)}?")
+        elif others:
+            hints.append(f"{name} is an option of method {' or '.join(repr(m) for m in others)}")
+    msg = (
+        f"invalid option for method={info.name!r}: {info.cls.__name__} takes no "
+        f"{', '.join(unknown)}; its options are {list(names)}"
+        f"{' (' + '; '.join(hints) + ')' if hints else ''}"
+    )
+    raise TypeError(msg)
+
+
+def _own_names(func: Any) -> tuple[str, ...]:
+    """The named keyword arguments of ``func`` (candidates for a misspelt option)."""
+    return tuple(
+        p.name for p in inspect.signature(func).parameters.values() if p.kind is not p.VAR_KEYWORD
+    )
 
 
 def entropy(x: Any, method: str = DEFAULT_ENTROPY_METHOD, *, k: int | None = None, base: str = "nats", **options: Any) -> Estimate:
@@ -117,7 +172,10 @@ def entropy(x: Any, method: str = DEFAULT_ENTROPY_METHOD, *, k: int | None = Non
     if not info.capabilities.entropy:
         msg = f"method must be one of {list(entropy_methods())} for entropy; got {method!r}"
         raise ValueError(msg)
-    return make_estimator(method, k=k, base=base, **options).entropy(x)
+    _check_options(info, options, extra=_own_names(entropy))
+    est = make_estimator(method, k=k, base=base, **options)
+    with hint_transposed(x=x):
+        return est.entropy(x)
 
 
 def mutual_information(
@@ -198,6 +256,7 @@ def mutual_information(
     progress = options.get("progress")
     if compress is not None and "progress" not in info.cls._parameter_names():
         options.pop("progress", None)
+    _check_options(info, options, extra=(*_own_names(mutual_information), *_COMPRESS_OPTIONS))
     est = make_estimator(method, k=k, base=base, **options)
     if compress is None:
         if latent_dim is not None or compress_opts:
@@ -206,7 +265,8 @@ def mutual_information(
                 f"with compress='ae' or 'pca'; got compress=None"
             )
             raise ValueError(msg)
-        return est.mutual_information(x, y, discrete_y=discrete_y)
+        with hint_transposed(x=x, y=None if discrete_y else y):
+            return est.mutual_information(x, y, discrete_y=discrete_y)
     if compress not in ("ae", "pca"):
         msg = f"compress must be None, 'ae' (autoencoder) or 'pca'; got compress={compress!r}"
         raise ValueError(msg)

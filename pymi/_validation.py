@@ -7,8 +7,10 @@ it. Nothing here clamps, replaces or drops data silently.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,10 @@ __all__ = [
     "check_choice",
     "check_k",
     "check_same_length",
+    "close_names",
     "drop_nonfinite_rows",
+    "hint_transposed",
+    "transposed_hint",
     "duplicate_row_mask",
 ]
 
@@ -166,16 +171,97 @@ def as_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_same_length(x: np.ndarray, y: Any, x_name: str = "x", y_name: str = "y") -> None:
-    """Raise if two sample arrays have different numbers of rows."""
+    """Raise if two sample arrays have different numbers of rows.
+
+    When the shapes fit once one array (or both) is transposed, the message
+    says which ``.T`` to pass.
+    """
     if y is None or np.ndim(y) == 0:
         msg = f"{y_name} must be an array of samples, one row per row of {x_name}; got {y!r}"
         raise ValueError(msg)
-    if x.shape[0] != np.shape(y)[0]:
+    y_shape = tuple(np.shape(y))
+    if x.shape[0] != y_shape[0]:
         msg = (
             f"{x_name} and {y_name} must have the same number of samples; got "
-            f"{x_name}.shape={tuple(x.shape)}, {y_name}.shape={tuple(np.shape(y))}"
+            f"{x_name}.shape={tuple(x.shape)}, {y_name}.shape={y_shape}"
+            f"{_mismatch_hint(tuple(x.shape), y_shape, x_name, y_name)}"
         )
         raise ValueError(msg)
+
+
+def _mismatch_hint(xs: tuple[int, ...], ys: tuple[int, ...], x_name: str, y_name: str) -> str:
+    """A ``.T`` suggestion when rows of one shape match the other's columns (2-D arrays only)."""
+    x2, y2 = len(xs) == 2, len(ys) == 2
+    fixes = []
+    if x2 and xs[1] == ys[0]:
+        fixes.append(f"{x_name}.T")
+    if y2 and ys[1] == xs[0]:
+        fixes.append(f"{y_name}.T")
+    if not fixes and x2 and y2 and xs[1] == ys[1] and xs[0] < xs[1] and ys[0] < ys[1]:
+        fixes.append(f"{x_name}.T and {y_name}.T")
+    if not fixes:
+        return ""
+    return (
+        f". pymi expects one sample per row, shape (n_samples, n_features); if the rows are "
+        f"features, pass {' or '.join(fixes)}"
+    )
+
+
+def transposed_hint(shapes: dict[str, tuple[int, ...]]) -> str:
+    """A ``.T`` suggestion for 2-D inputs with fewer rows (samples) than columns, else ``""``.
+
+    Parameters
+    ----------
+    shapes : dict
+        Argument name -> shape as the user passed it (before flattening).
+    """
+    wide = [name for name, shape in shapes.items() if len(shape) == 2 and shape[0] < shape[1]]
+    if not wide:
+        return ""
+    shown = ", ".join(f"{name}.shape={tuple(shapes[name])}" for name in wide)
+    fix = " and ".join(f"{name}.T" for name in wide)
+    return (
+        f" ({shown}: fewer samples (rows) than features (columns); pymi expects shape "
+        f"(n_samples, n_features), so if the rows are features pass {fix})"
+    )
+
+
+@contextlib.contextmanager
+def hint_transposed(**arrays: Any) -> Iterator[None]:
+    """Append :func:`transposed_hint` to a ``ValueError`` raised inside, for wide 2-D ``arrays``.
+
+    Only plain ``ValueError`` messages are extended (subclasses keep their type
+    and text), and only once.
+    """
+    try:
+        yield
+    except ValueError as err:
+        if type(err) is not ValueError or ".T" in str(err):
+            raise
+        hint = transposed_hint({name: tuple(np.shape(a)) for name, a in arrays.items() if a is not None})
+        if not hint:
+            raise
+        msg = f"{err}{hint}"
+        raise ValueError(msg) from err
+
+
+def close_names(name: str, candidates: list[str] | tuple[str, ...], aliases: dict[str, str] | None = None) -> list[str]:
+    """Candidates a misspelt or foreign option ``name`` probably means.
+
+    ``aliases`` maps names used by other libraries (e.g. scikit-learn's
+    ``n_neighbors``) to the pymi option; the rest comes from
+    :func:`difflib.get_close_matches`.
+    """
+    import difflib
+
+    found = []
+    alias = (aliases or {}).get(name) or (aliases or {}).get(name.lower())
+    if alias is not None and alias in candidates:
+        return [alias]
+    for match in difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6):
+        if match not in found:
+            found.append(match)
+    return found
 
 
 def check_k(k: Any, n: int, *, name: str = "k", where: str = "") -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 __all__ = ["constant_columns", "whiten"]
@@ -17,21 +19,46 @@ SAME_SCALE_RATIO = 1e3
 
 
 def constant_columns(x: np.ndarray) -> np.ndarray:
-    """Indices of columns whose values are all equal."""
+    """Indices of columns whose values are all equal.
+
+    An exact test, so independent of the data's scale: a column of values
+    around 1e-200 that differ is not constant (a test on the standard
+    deviation would call it constant, because the squares underflow).
+    """
     return np.nonzero(np.all(x == x[:1], axis=0))[0]
 
 
+#: ``x[y == 'a']``: the rows of one class, as the per-class entropy terms name them.
+_CLASS_ROWS = re.compile(r"^(?P<array>\w+)\[(?P<labels>\w+) == (?P<label>.+)\]$")
+
+
 def _raise_constant(x: np.ndarray, name: str) -> None:
+    """Refuse constant columns, naming the array (x or y) and the fix in its terms.
+
+    ``name`` is the argument (``"x"``, ``"y"``) or the rows of one class
+    (``"x[y == 3]"``), for which the fix is about that class.
+    """
     const = constant_columns(x)
-    if const.size:
-        shown = const[:10].tolist()
-        more = f" (and {const.size - 10} more)" if const.size > 10 else ""
+    if not const.size:
+        return
+    shown = const[:10].tolist()
+    more = f" (and {const.size - 10} more)" if const.size > 10 else ""
+    rows = _CLASS_ROWS.match(name)
+    if rows is None:
         msg = (
             f"{name} has {const.size} constant column(s) {shown}{more}; a constant carries no "
-            f"information and makes the differential entropy -inf. Drop those columns, e.g. "
-            f"{name}[:, {name}.std(axis=0) > 0]"
+            f"information and makes the differential entropy -inf. Drop those columns of {name}, "
+            f"e.g. {name} = {name}[:, np.ptp({name}, axis=0) > 0]"
         )
-        raise ValueError(msg)
+    else:
+        array, labels, label = rows["array"], rows["labels"], rows["label"]
+        msg = (
+            f"{array} has {const.size} column(s) {shown}{more} that are constant within the class "
+            f"{labels} == {label}, so h({array.upper()} | {labels.upper()} = {label}) is -inf. Drop "
+            f"those columns of {array}, or drop (or merge) that class, e.g. keep = {labels} != "
+            f"{label}; {array}, {labels} = {array}[keep], {labels}[keep]"
+        )
+    raise ValueError(msg)
 
 
 def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
@@ -97,15 +124,21 @@ def whiten(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, float]:
             f"latent_dim={rank})"
         )
         raise ValueError(msg)
-    if scale.max() <= SAME_SCALE_RATIO * scale.min() and scale.max() < 1e150 and scale.min() > 1e-150:
+    if scale.max() <= SAME_SCALE_RATIO * scale.min():
         # Columns on comparable scales: the covariance's own eigenvectors, as pymi
         # has always whitened (KL, WKL and KDE are rotation-invariant, but KSG's
-        # max-norm is not: this keeps its estimates unchanged).
-        cov = (xc.T @ xc) / (n - 1)
+        # max-norm is not: this keeps its estimates unchanged). The covariance is
+        # computed on the data times 2**-e (exact), so that data near 1e-200 or
+        # 1e200 neither underflow nor overflow and get the same rotation as at
+        # unit scale: z is unchanged, log det Sigma gains 2 d e log 2.
+        _, exponent = np.frexp(scale.max())
+        xe = np.ldexp(xc, -int(exponent))
+        cov = (xe.T @ xe) / (n - 1)
         evals_c, evecs_c = np.linalg.eigh(cov)
         if evals_c[0] > 0:
-            z = xc @ (evecs_c / np.sqrt(evals_c))
-            return np.ascontiguousarray(z, dtype=x.dtype), 0.5 * float(np.sum(np.log(evals_c)))
+            z = xe @ (evecs_c / np.sqrt(evals_c))
+            half_logdet = 0.5 * float(np.sum(np.log(evals_c))) + d * int(exponent) * float(np.log(2.0))
+            return np.ascontiguousarray(z, dtype=x.dtype), half_logdet
     z = xs @ (evecs / np.sqrt(evals))
     # Sigma = D R D with D = diag(scale): log det Sigma = log det R + 2 sum log scale
     half_logdet = 0.5 * float(np.sum(np.log(evals))) + float(np.sum(np.log(scale)))

@@ -254,11 +254,15 @@ def test_jitter_lost_to_rounding_raises():
         pymi.entropy(x, "kl", jitter_scale=1e-12, whiten=False)
 
 
-def test_float32_distance_overflow_raises():
-    x = (np.random.default_rng(0).standard_normal((500, 2)) * 1e20).astype(np.float32)
-    # refused before the search (pymi._neighbors.check_squared_range)
-    with pytest.raises(ValueError, match=r"squared Euclidean distances overflow float32 .*rescale x"):
-        pymi.entropy(x, "kl", whiten=False)
+@pytest.mark.parametrize("scale", [1e20, 1e-30])
+def test_float32_extreme_scale_without_whitening(scale):
+    # squared distances of float32 data at 1e20 overflow (at 1e-30 underflow): the
+    # unwhitened terms are rescaled by a power of two, h(cX) = h(X) + d log c
+    x = np.random.default_rng(0).standard_normal((500, 2))
+    ref = pymi.entropy(x.astype(np.float32), "kl", whiten=False)
+    got = pymi.entropy((x * scale).astype(np.float32), "kl", whiten=False)
+    # float32 rounding of x * scale moves each distance by ~1e-7 relative
+    assert got.value == pytest.approx(ref.value + 2 * np.log(scale), abs=1e-4)
 
 
 @pytest.mark.parametrize("method", ["kl", "wkl", "kde"])

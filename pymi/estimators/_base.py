@@ -10,6 +10,7 @@ sum of three separate errors used by the original paper code.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -18,8 +19,8 @@ import numpy as np
 
 from .._device import resolve_device
 from .._estimate import Estimate, unit_factor
-from .._plausibility import check_mi_plausible, label_entropy
 from .._params import Integral, Interval, Options, Real
+from .._plausibility import check_mi_plausible, label_entropy
 from .._random import RandomStateLike, check_random_state
 from .._validation import (
     as_labels,
@@ -28,10 +29,12 @@ from .._validation import (
     check_same_length,
     drop_nonfinite_rows,
     duplicate_row_mask,
+    hint_transposed,
     label_array,
     missing_label_marker,
     user_stacklevel,
 )
+from .._whitening import _raise_constant
 from .._whitening import whiten as whiten_samples
 from ._protocol import Capabilities, Estimator
 
@@ -145,6 +148,10 @@ class MIEstimator(Estimator):
         """Differential entropy h(X) of samples ``x`` (shape (n, ...)), in ``self.base``."""
         if not self.capabilities.entropy:
             raise TypeError(self._no_entropy_message())
+        with hint_transposed(x=x):
+            return self._entropy_of(x)
+
+    def _entropy_of(self, x: Any) -> Estimate:
         rng = check_random_state(self.random_state)
         x = as_samples(x, "x")
         (x,), dropped = drop_nonfinite_rows([("x", x)], self.nan_policy)
@@ -166,6 +173,10 @@ class MIEstimator(Estimator):
         discrete_y : bool
             Treat ``y`` as discrete labels: I = h(X) - sum_y p(y) h(X | Y=y).
         """
+        with hint_transposed(x=x, y=None if discrete_y else y):
+            return self._mutual_information_of(x, y, discrete_y)
+
+    def _mutual_information_of(self, x: Any, y: Any, discrete_y: bool) -> Estimate:
         rng = check_random_state(self.random_state)
         x = as_samples(x, "x")
         check_same_length(x, y)
@@ -231,7 +242,7 @@ class MIEstimator(Estimator):
             promoted = z.dtype != np.float64
             z = z.astype(np.float64)
             scale = 1e-10
-        spread = z.std(axis=0).astype(np.float64)
+        spread = _column_std(z)
         # a constant column stays constant (the estimators refuse it with their own
         # message; noise would turn it into a column of pure noise)
         spread[~np.any(z != z[:1], axis=0)] = 0.0
@@ -359,12 +370,14 @@ class EntropySumEstimator(MIEstimator, ABC):
         self.whiten = whiten
 
     def _prepare(self, z: np.ndarray, name: str) -> tuple[np.ndarray, float]:
+        """``z`` ready for the entropy kernel and the log-scale (nats) to add back to its terms."""
         if self.whiten:
             return whiten_samples(z, name)
-        from .._whitening import _raise_constant
-
         _raise_constant(z, name)
-        return z, 0.0
+        # a fixed bandwidth is in the data's units: keep them
+        if isinstance(getattr(self, "bandwidth", None), numbers.Real):
+            return z, 0.0
+        return _rescale_extreme(z)
 
     def _term(self, z, name, shared):
         zw, half_logdet = self._prepare(z, name)
@@ -387,6 +400,9 @@ class EntropySumEstimator(MIEstimator, ABC):
         return float(terms.mean()), terms, params
 
     def _mi_continuous(self, x, y, rng):
+        # refuse constant columns under the caller's names, not as columns of the joint
+        _raise_constant(x, "x")
+        _raise_constant(y, "y")
         xy = np.concatenate([x, y], axis=1)
         self._check_n(xy.shape[0], xy.shape[1], "the joint (x, y)")
         zj, _ = self._prepare(xy, "the joint (x, y)")
@@ -434,6 +450,41 @@ class EntropySumEstimator(MIEstimator, ABC):
     @abstractmethod
     def _point_terms(self, z: np.ndarray, shared: dict) -> tuple[np.ndarray, dict]:
         """Per-sample contributions (nats) whose mean is the entropy of ``z``."""
+
+
+#: Data whose largest magnitude lies outside [2**-EXTREME_EXPONENT, 2**EXTREME_EXPONENT]
+#: is rescaled (by a power of two) before unwhitened kNN/KDE entropy terms, whose
+#: squared distances would otherwise underflow or overflow.
+EXTREME_EXPONENT = 32
+
+
+def _rescale_extreme(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """``z * 2**-e`` with max |z * 2**-e| in [0.5, 1) when max |z| is extreme, and ``d e log 2``.
+
+    Scaling by a power of two is exact (for values that stay normal), and
+    h(c Z) = h(Z) + d log |c| for Z in d dimensions (Cover & Thomas, *Elements
+    of Information Theory*, 2nd ed., Theorem 8.6.4), so the returned log-scale,
+    added to every per-sample term, gives the entropy of ``z`` itself.
+    """
+    big = float(np.max(np.abs(z)))
+    _, exponent = np.frexp(big)
+    if abs(int(exponent)) <= EXTREME_EXPONENT:
+        return z, 0.0
+    scaled = np.ldexp(z, -int(exponent)).astype(z.dtype, copy=False)
+    return np.ascontiguousarray(scaled), z.shape[1] * int(exponent) * float(np.log(2.0))
+
+
+def _column_std(z: np.ndarray) -> np.ndarray:
+    """Column standard deviations in float64 that neither underflow nor overflow.
+
+    Each column is divided by its largest deviation from the mean before
+    squaring (``z.std()`` of values near 1e-200 is 0, because the squares underflow).
+    """
+    z64 = z.astype(np.float64, copy=False)
+    centred = z64 - z64.mean(axis=0)
+    big = np.max(np.abs(centred), axis=0)
+    safe = np.where(big > 0, big, 1.0)
+    return big * np.sqrt(np.mean((centred / safe) ** 2, axis=0))
 
 
 def _label(value: Any) -> Any:
