@@ -1,0 +1,302 @@
+"""Conditional mutual information I(X; Y | Z) and transfer entropy.
+
+Two families of estimators (nats unless ``base`` says otherwise):
+
+* ``method="cksg"`` (default) and ``"ksg"``: the Frenzel–Pompe kNN estimator
+  (:class:`pymi.estimators.frenzel_pompe.FrenzelPompe`), on the compiled
+  neighbour kernels; ``"cksg"`` calibrates it on normal scores against a
+  Gaussian reference of the same covariance
+  (:class:`~pymi.estimators.frenzel_pompe.CalibratedFrenzelPompe`).
+* the entropy methods of :func:`pymi.entropy` (``"wkl"``, ``"kl"``, ``"kde"``,
+  ``"gaussian"``): I(X; Y | Z) = h(X, Z) + h(Y, Z) - h(Z) - h(X, Y, Z), the four
+  terms combined row by row (each term whitened separately).
+
+Transfer entropy (Schreiber 2000) is a conditional MI of delay embeddings:
+TE_{S -> T} = I(T_t ; S_{t-lag}, ..., S_{t-lag-l+1} | T_{t-1}, ..., T_{t-h}).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ._estimate import Estimate
+from ._random import check_random_state
+from ._validation import close_names, hint_transposed
+from .estimators._registry import entropy_methods, get_method
+from .estimators.frenzel_pompe import CalibratedFrenzelPompe, FrenzelPompe, prepare_triple
+
+__all__ = [
+    "CMI_METHODS",
+    "DEFAULT_CMI_METHOD",
+    "conditional_mutual_information",
+    "make_cmi_estimator",
+    "transfer_entropy",
+]
+
+#: The default method of :func:`conditional_mutual_information`: Frenzel–Pompe calibrated
+#: against a Gaussian reference (within 0.04 nats of the truth on Gaussians up to 3 nats,
+#: d_X = d_Y = 2, d_Z = 1..4, N = 5000, where the plain estimator is off by 0.5-1.8 nats).
+DEFAULT_CMI_METHOD = "cksg"
+
+_KNN_CLASSES = {"cksg": CalibratedFrenzelPompe, "ksg": FrenzelPompe}
+
+
+def _cmi_methods() -> tuple[str, ...]:
+    return (*_KNN_CLASSES, *entropy_methods())
+
+
+#: Names accepted by ``method=`` (the kNN methods, then the entropy methods).
+CMI_METHODS: tuple[str, ...] = _cmi_methods()
+
+
+def make_cmi_estimator(method: str = DEFAULT_CMI_METHOD, *, k: int | None = None, **options: Any):
+    """The estimator object behind ``conditional_mutual_information(..., method=method)``.
+
+    Returns a :class:`~pymi.estimators.frenzel_pompe.FrenzelPompe` /
+    :class:`~pymi.estimators.frenzel_pompe.CalibratedFrenzelPompe` for the kNN
+    methods, the entropy estimator of ``method`` otherwise.
+
+    Raises
+    ------
+    ValueError
+        Unknown method, or an option value the class rejects.
+    TypeError
+        An option the class does not take.
+    """
+    names = _cmi_methods()
+    if method not in names:
+        hint = close_names(str(method), names)
+        msg = (
+            f"method must be one of {list(names)} for conditional mutual information; got "
+            f"{method!r}" + (f" (did you mean {' or '.join(map(repr, hint))}?)" if hint else "")
+        )
+        raise ValueError(msg)
+    cls = _KNN_CLASSES.get(method) or get_method(method).cls
+    if k is not None:
+        if "k" not in cls._parameter_names():
+            msg = f"k is a neighbour count and method={method!r} takes none; drop k=..."
+            raise TypeError(msg)
+        options["k"] = k
+    unknown = sorted(set(options) - set(cls._parameter_names()))
+    if unknown:
+        msg = (
+            f"invalid option for conditional mutual information with method={method!r}: "
+            f"{cls.__name__} takes no {', '.join(unknown)}; its options are {list(cls._parameter_names())}"
+        )
+        raise TypeError(msg)
+    return cls(**options)
+
+
+def _entropy_sum(est: Any, x: Any, y: Any, z: Any) -> Estimate:
+    rng = check_random_state(est.random_state)
+    xa, ya, za, info = prepare_triple(est, x, y, z, rng)
+    terms = {}
+    params: dict[str, Any] = {}
+    for key, parts in (("xz", (xa, za)), ("yz", (ya, za)), ("z", (za,)), ("xyz", (xa, ya, za))):
+        joint = np.ascontiguousarray(np.concatenate(parts, axis=1))
+        _, contrib, p = est._entropy(joint, rng)
+        terms[key] = contrib
+        params[f"h_{key}"] = float(contrib.mean())
+        params.update({f"{name}_{key}": v for name, v in p.items() if np.isscalar(v)})
+    contrib = terms["xz"] + terms["yz"] - terms["z"] - terms["xyz"]
+    params.update(info)
+    params["variant"] = "entropy_sum"
+    params["dims"] = (xa.shape[1], ya.shape[1], za.shape[1])
+    return est._result(float(contrib.mean()), contrib, params)
+
+
+def conditional_mutual_information(
+    x: Any,
+    y: Any,
+    z: Any,
+    method: str = DEFAULT_CMI_METHOD,
+    *,
+    k: int | None = None,
+    base: str = "nats",
+    compress: str | None = None,
+    **options: Any,
+) -> Estimate:
+    """Estimate the conditional mutual information I(X; Y | Z).
+
+    Parameters
+    ----------
+    x, y, z : array_like, shape (n_samples, ...)
+        Row-aligned continuous samples (numpy arrays or torch tensors); trailing
+        dimensions are flattened per sample.
+    method : str
+        ``"cksg"`` (default): Frenzel–Pompe on normal scores calibrated against
+        a Gaussian reference; ``"ksg"``: plain Frenzel–Pompe (Frenzel & Pompe,
+        Phys. Rev. Lett. 99, 204101, 2007); ``"wkl"``, ``"kl"``, ``"kde"``,
+        ``"gaussian"``: the entropy sum h(X,Z) + h(Y,Z) - h(Z) - h(X,Y,Z).
+    k : int, optional
+        Neighbour order of the kNN methods (default 5).
+    base : {"nats", "bits", "dits"}
+        Unit of the result.
+    compress : None
+        Compression of X, Y, Z before estimation is not available for
+        conditional MI (a compressor fitted per variable would have to be
+        cross-fitted on the same split for all three); anything but None
+        raises. Reduce dimensions beforehand, e.g. with
+        :class:`pymi.compression.PCA`.
+    **options
+        Passed to the estimator: ``whiten`` (ksg, entropy methods),
+        ``copula`` and ``n_references`` (cksg), ``backend``, ``nan_policy``,
+        ``ties``, ``jitter_scale``, ``random_state``, ``n_jobs``, ``device``.
+
+    Returns
+    -------
+    Estimate
+        ``value`` and ``stderr`` in ``base`` units (never clipped at 0);
+        ``params["dims"]`` holds (d_X, d_Y, d_Z).
+
+    Raises
+    ------
+    ValueError
+        Mismatched row counts, NaN (with ``nan_policy="raise"``), ``z=None``,
+        unknown method, bad option values.
+    TypeError
+        Non-float samples, unknown options.
+
+    Examples
+    --------
+    >>> import pymi
+    >>> from pymi.datasets.conditional import conditional_normal
+    >>> s = conditional_normal(1.0, 2, 2, 2, 3000, random_state=0)
+    >>> est = pymi.conditional_mutual_information(s.x, s.y, s.z, random_state=0)
+    >>> abs(est.value - 1.0) < 0.1
+    True
+    """
+    if compress is not None:
+        msg = (
+            f"compress={compress!r} is not available for conditional mutual information; pass "
+            "compress=None and reduce the dimension of x, y, z beforehand (e.g. with "
+            "pymi.compression.PCA fitted on held-out rows)"
+        )
+        raise ValueError(msg)
+    est = make_cmi_estimator(method, k=k, base=base, **options)
+    with hint_transposed(x=x, y=y, z=z):
+        if method in _KNN_CLASSES:
+            result = est.conditional_mutual_information(x, y, z)
+        else:
+            result = _entropy_sum(est, x, y, z)
+    return dataclasses.replace(result, method=method)
+
+
+def _as_series(v: Any, name: str) -> np.ndarray:
+    from ._validation import as_samples
+
+    arr = as_samples(v, name)
+    return arr
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        msg = f"{name} must be a positive integer (time steps); got {value!r} of type {type(value).__name__}"
+        raise TypeError(msg)
+    if value < 1:
+        msg = f"{name} must be a positive integer (time steps); got {name}={value}; pass e.g. {name}=1"
+        raise ValueError(msg)
+    return int(value)
+
+
+def delay_embedding(
+    source: Any, target: Any, *, lag: int = 1, history: int = 1, source_history: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows (future of target, past of source, past of target) of a transfer entropy.
+
+    Row ``r`` stands for time ``t = t0 + r`` with ``t0 = max(history, lag + source_history - 1)``:
+    ``T_t``; ``S_{t-lag}, ..., S_{t-lag-source_history+1}``; ``T_{t-1}, ..., T_{t-history}``
+    (each multivariate series contributes all its columns at every delay).
+    """
+    lag = _positive(lag, "lag")
+    history = _positive(history, "history")
+    source_history = _positive(source_history, "source_history")
+    s = _as_series(source, "source")
+    t = _as_series(target, "target")
+    if s.shape[0] != t.shape[0]:
+        msg = (
+            f"source and target must have the same length (time steps); got source.shape={s.shape}, "
+            f"target.shape={t.shape}"
+        )
+        raise ValueError(msg)
+    n = s.shape[0]
+    t0 = max(history, lag + source_history - 1)
+    rows = n - t0
+    if rows < 2:
+        msg = (
+            f"the series have {n} time steps, too few for lag={lag}, history={history}, "
+            f"source_history={source_history} (the first {t0} steps only serve as history); "
+            f"pass a longer series or shorter histories"
+        )
+        raise ValueError(msg)
+    future = t[t0:]
+    past_s = np.concatenate([s[t0 - lag - m : n - lag - m] for m in range(source_history)], axis=1)
+    past_t = np.concatenate([t[t0 - 1 - m : n - 1 - m] for m in range(history)], axis=1)
+    return np.ascontiguousarray(future), np.ascontiguousarray(past_s), np.ascontiguousarray(past_t)
+
+
+def transfer_entropy(
+    source: Any,
+    target: Any,
+    method: str = DEFAULT_CMI_METHOD,
+    *,
+    lag: int = 1,
+    history: int = 1,
+    source_history: int = 1,
+    k: int | None = None,
+    base: str = "nats",
+    **options: Any,
+) -> Estimate:
+    """Transfer entropy from ``source`` to ``target`` (Schreiber 2000).
+
+    TE = I(T_t ; S_{t-lag}, ..., S_{t-lag-l+1} | T_{t-1}, ..., T_{t-h}) with
+    ``h = history`` and ``l = source_history``, estimated by
+    :func:`conditional_mutual_information` on the delay embedding.
+
+    Parameters
+    ----------
+    source, target : array_like, shape (n_steps,) or (n_steps, n_features)
+        Time series sampled at the same times, oldest first.
+    method : str
+        As in :func:`conditional_mutual_information` (default ``"cksg"``).
+    lag : int, default 1
+        Delay of the most recent source value used.
+    history : int, default 1
+        Number of past target values conditioned on.
+    source_history : int, default 1
+        Number of past source values used.
+    k : int, optional
+        Neighbour order of the kNN methods.
+    base : {"nats", "bits", "dits"}
+    **options
+        As in :func:`conditional_mutual_information`.
+
+    Returns
+    -------
+    Estimate
+        ``params`` also holds ``lag``, ``history``, ``source_history``.
+
+    References
+    ----------
+    T. Schreiber, "Measuring information transfer", Phys. Rev. Lett. 85, 461 (2000).
+
+    Examples
+    --------
+    >>> import pymi
+    >>> from pymi.datasets.autoregressive import coupled_ar
+    >>> s = coupled_ar(4000, coupling=0.5, random_state=0)          # TE = 0.135 nats
+    >>> te = pymi.transfer_entropy(s.source, s.target, random_state=0)
+    >>> abs(te.value - s.te) < 0.05
+    True
+    """
+    future, past_s, past_t = delay_embedding(
+        source, target, lag=lag, history=history, source_history=source_history
+    )
+    result = conditional_mutual_information(
+        future, past_s, past_t, method, k=k, base=base, **options
+    )
+    params = {**result.params, "lag": lag, "history": history, "source_history": source_history}
+    return dataclasses.replace(result, params=params)
