@@ -38,6 +38,7 @@ from ._api import (
     mutual_information,
 )
 from ._estimate import Estimate
+from .conditional import conditional_mutual_information, transfer_entropy
 from ._plausibility import ImplausibleEstimateWarning
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
 
@@ -57,10 +58,12 @@ __all__ = [
     "MethodInfo",
     "TiesWarning",
     "compression",
+    "conditional_mutual_information",
     "datasets",
     "estimators",
     "entropy",
     "make_estimator",
     "methods",
     "mutual_information",
+    "transfer_entropy",
 ]

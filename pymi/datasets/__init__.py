@@ -8,12 +8,17 @@ marginals), :func:`student_t` (pure, or with a Gaussian part); hard families:
 families (Butakov et al., ICLR 2024): :mod:`pymi.datasets.images` (``gaussian_bump``,
 ``correlated_bump``, ``rectangles``); closed forms :func:`gaussian_entropy`,
 :func:`gaussian_mi`, :func:`student_t_mi_correction`, :func:`near_discrete_mi`.
+Conditional MI and transfer entropy: :func:`conditional_normal` (Gaussian (x, y, z) with
+known I(X; Y | Z), closed form :func:`gaussian_cmi`), :func:`coupled_ar` (coupled AR(1)
+series with known transfer entropy, :func:`var_transfer_entropy` for any VAR(1)).
 The hard-distribution suite: :data:`HARD_SUITE` of :class:`SuiteTask`,
 :func:`hard_suite`, :func:`draw`. MNIST: :func:`load_mnist`, :func:`read_idx`.
 Every generator returns a :class:`KnownMISample`.
 """
 
-from . import images, mnist, suite
+from . import autoregressive, conditional, images, mnist, suite
+from .autoregressive import KnownTESample, coupled_ar, var_transfer_entropy
+from .conditional import KnownCMISample, conditional_normal, gaussian_cmi
 from ._sample import KnownMISample
 from .gaussian import correlated_normal, gaussian_entropy, gaussian_mi, pair_correlations
 from .images import correlated_bump, gaussian_bump, rectangles
@@ -26,6 +31,14 @@ from .transformed import TRANSFORMS, transformed_normal
 
 __all__ = [
     "HARD_SUITE",
+    "KnownCMISample",
+    "KnownTESample",
+    "autoregressive",
+    "conditional",
+    "conditional_normal",
+    "coupled_ar",
+    "gaussian_cmi",
+    "var_transfer_entropy",
     "TRANSFORMS",
     "KnownMISample",
     "SuiteTask",
