@@ -39,6 +39,7 @@ from ._api import (
 )
 from ._estimate import Estimate
 from .conditional import conditional_mutual_information, transfer_entropy
+from .significance import PermutationTestResult, permutation_test
 from ._plausibility import ImplausibleEstimateWarning
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
 
@@ -56,6 +57,7 @@ __all__ = [
     "Estimate",
     "ImplausibleEstimateWarning",
     "MethodInfo",
+    "PermutationTestResult",
     "TiesWarning",
     "compression",
     "conditional_mutual_information",
@@ -65,5 +67,6 @@ __all__ = [
     "make_estimator",
     "methods",
     "mutual_information",
+    "permutation_test",
     "transfer_entropy",
 ]
