@@ -14,12 +14,15 @@ import numpy as np
 import pytest
 
 from pymi import bench
-from pymi.bench import runner
+from pymi.bench import compute, runner
 from pymi.bench.cli import main as bench_main
+from pymi.runs import RunFolderError, RunFolderInUseError
+
+from test_runs import hold_lock
 
 TASK = {"generator": "correlated_normal", "dim_x": 2, "dim_y": 2}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-ESTIMATE_ONE = runner._estimate_one  # the real one, before any monkeypatching
+ESTIMATE_ONE = compute._estimate_one  # the real one, before any monkeypatching
 
 
 def tiny(**changes):
@@ -44,7 +47,7 @@ def rows_without_timing(path):
 
 
 class CountingEstimator:
-    """Wraps runner._estimate_one, counting calls per (estimator method, ...)."""
+    """Wraps compute._estimate_one, counting calls per (estimator method, ...)."""
 
     def __init__(self, fail_after=None, exc=KeyboardInterrupt):
         self.calls = 0
@@ -73,7 +76,7 @@ def test_tiny_run_writes_every_file(tmp_path):
         "summary.csv",
         "g2.png",
     } <= names
-    assert ".lock" not in names
+    assert not {n for n in names if n.endswith(".tmp")}  # no temporary file left behind
     assert (out / "g2.png").read_bytes()[:8] == PNG_MAGIC
 
     rows = bench.read_results(out)
@@ -125,16 +128,15 @@ def test_resume_after_interrupt_completes_identically(tmp_path, monkeypatch):
     reference = bench.run(tiny(), out_dir=tmp_path / "ref", progress=False, report=False)
 
     interrupted = CountingEstimator(fail_after=2)
-    monkeypatch.setattr(runner, "_estimate_one", interrupted)
+    monkeypatch.setattr(compute, "_estimate_one", interrupted)
     with pytest.raises(KeyboardInterrupt):
         bench.run(tiny(), out_dir=tmp_path / "run", progress=False)
     assert len(bench.read_results(tmp_path / "run")) == 2
     meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
     assert meta["status"] == "interrupted" and meta["finished"] is None
-    assert not (tmp_path / "run" / ".lock").exists()
 
     resumed = CountingEstimator()
-    monkeypatch.setattr(runner, "_estimate_one", resumed)
+    monkeypatch.setattr(compute, "_estimate_one", resumed)
     bench.run(tiny(), out_dir=tmp_path / "run", progress=False, report=False)
     assert resumed.calls == 2  # nothing already present is recomputed
     assert rows_without_timing(tmp_path / "run") == rows_without_timing(reference)
@@ -142,7 +144,7 @@ def test_resume_after_interrupt_completes_identically(tmp_path, monkeypatch):
     assert meta["status"] == "complete" and [s["computed"] for s in meta["sessions"]] == [2, 2]
 
     again = CountingEstimator()
-    monkeypatch.setattr(runner, "_estimate_one", again)
+    monkeypatch.setattr(compute, "_estimate_one", again)
     bench.run(tiny(), out_dir=tmp_path / "run", progress=False, report=False)
     assert again.calls == 0
 
@@ -153,7 +155,7 @@ def test_resume_after_truncated_csv(tmp_path, monkeypatch):
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:2]))  # header + first row
     counter = CountingEstimator()
-    monkeypatch.setattr(runner, "_estimate_one", counter)
+    monkeypatch.setattr(compute, "_estimate_one", counter)
     bench.run(tiny(), out_dir=reference, progress=False, report=False)
     assert counter.calls == 3
     assert path.read_text().splitlines()[0] == lines[0].strip()
@@ -177,7 +179,7 @@ def test_torn_last_line_is_recomputed(tmp_path, monkeypatch, cut):
         n_kept, n_redo = 0, 4
     assert len(bench.read_results(run_dir)) == n_kept  # the torn line is skipped on read
     counter = CountingEstimator()
-    monkeypatch.setattr(runner, "_estimate_one", counter)
+    monkeypatch.setattr(compute, "_estimate_one", counter)
     bench.run(tiny(), out_dir=run_dir, progress=False, report=False)
     assert counter.calls == n_redo
     assert rows_without_timing(run_dir) == expected
@@ -190,17 +192,19 @@ def test_malformed_row_in_the_middle_is_an_error(tmp_path):
     lines = path.read_text().splitlines(keepends=True)
     lines[2] = "g2,kl,not-a-number\n"
     path.write_text("".join(lines))
-    with pytest.raises(bench.ResultsFileError, match=r"line 3: malformed row .* delete this line"):
+    with pytest.raises(
+        bench.ResultsFileError, match=r"results.csv', line 3 .*3 fields instead of 12.*delete the damaged line"
+    ):
         bench.run(tiny(), out_dir=out, progress=False, report=False)
 
 
 def test_config_mismatch_is_a_clear_error(tmp_path):
     bench.run(tiny(), out_dir=tmp_path / "r", progress=False, report=False)
     with pytest.raises(
-        bench.ConfigMismatchError, match=r"different config \(n: 300 -> 400\).*--out"
+        bench.ConfigMismatchError, match=r"different configuration \(n: stored 300, requested 400\).*--out"
     ):
         bench.run(tiny(n=400), out_dir=tmp_path / "r", progress=False, report=False)
-    with pytest.raises(bench.ConfigMismatchError, match=r"estimators.wkl added"):
+    with pytest.raises(bench.ConfigMismatchError, match=r"estimators.wkl: added"):
         bench.run(
             tiny(estimators={**tiny().to_dict()["estimators"], "wkl": {"method": "wkl"}}),
             out_dir=tmp_path / "r", progress=False, report=False,
@@ -209,20 +213,20 @@ def test_config_mismatch_is_a_clear_error(tmp_path):
 
 def test_no_resume_refuses_existing_results(tmp_path):
     bench.run(tiny(), out_dir=tmp_path / "r", progress=False, report=False)
-    with pytest.raises(FileExistsError, match="resume=False"):
+    with pytest.raises(RunFolderError, match="resume=False"):
         bench.run(tiny(), out_dir=tmp_path / "r", resume=False, progress=False)
 
 
 def test_foreign_folder_and_live_lock_are_refused(tmp_path):
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "results.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(bench.ConfigMismatchError, match="not a pymi bench run folder"):
+    with pytest.raises(RunFolderError, match="not a pymi bench run folder"):
         bench.run(tiny(), out_dir=tmp_path / "f", progress=False)
     (tmp_path / "l").mkdir()
-    (tmp_path / "l" / ".lock").write_text(str(os.getppid()))
-    with pytest.raises(RuntimeError, match=r"in use by process \d+"):
-        bench.run(tiny(), out_dir=tmp_path / "l", progress=False)
-    (tmp_path / "l" / ".lock").write_text("999999999")  # a dead process: stale lock taken over
+    with hold_lock(tmp_path / "l") as pid:
+        with pytest.raises(RunFolderInUseError, match=rf"in use by process {pid}\b"):
+            bench.run(tiny(), out_dir=tmp_path / "l", progress=False)
+    (tmp_path / "l" / ".lock").write_text("999999999")  # left by a dead process: no obstacle
     bench.run(tiny(mi_grid=[1.0]), out_dir=tmp_path / "l", progress=False, report=False)
 
 
@@ -243,7 +247,7 @@ def test_estimator_failure_is_recorded_not_fatal(tmp_path, monkeypatch):
     flaky.bad_first = bench.GENERATORS["correlated_normal"](
         2.0, 2, 2, 300, random_state=np.random.default_rng(ss)
     ).y[0, 0]
-    monkeypatch.setattr(runner, "_estimate_one", flaky)
+    monkeypatch.setattr(compute, "_estimate_one", flaky)
     out = bench.run(tiny(), out_dir=tmp_path / "r", progress=False)
     rows = {(r["estimator"], r["true_mi"]): r for r in bench.read_results(out)}
     assert len(rows) == 4
@@ -276,7 +280,7 @@ def test_warnings_are_recorded(tmp_path, monkeypatch):
         warnings.warn("ties broken", UserWarning, stacklevel=1)
         return original(method, options, x, y)
 
-    monkeypatch.setattr(runner, "_estimate_one", noisy)
+    monkeypatch.setattr(compute, "_estimate_one", noisy)
     out = bench.run(tiny(mi_grid=[1.0]), out_dir=tmp_path / "r", progress=False, report=False)
     assert all(r["warnings"] == "UserWarning: ties broken" for r in bench.read_results(out))
 
@@ -487,12 +491,14 @@ def test_cli_folder_in_use_and_file_as_out_return_2(tmp_path, capsys):
     from pymi.cli import main
 
     (tmp_path / "l").mkdir()
-    (tmp_path / "l" / ".lock").write_text(str(os.getppid()))
-    assert main(["bench", "--quick", "--out", str(tmp_path / "l"), "--no-progress"]) == 2
+    with hold_lock(tmp_path / "l"):
+        assert main(["bench", "--quick", "--out", str(tmp_path / "l"), "--no-progress"]) == 2
     assert "in use by process" in capsys.readouterr().err
     (tmp_path / "afile").write_text("x")
     assert main(["bench", "--quick", "--out", str(tmp_path / "afile"), "--no-progress"]) == 2
-    assert "exists and is not a folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "exists and is not a folder" in err and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("pymi bench: error: ")
 
 
 def test_cli_no_resume_on_results_keeps_the_runner_message(tmp_path, capsys):
@@ -504,26 +510,3 @@ def test_cli_no_resume_on_results_keeps_the_runner_message(tmp_path, capsys):
     assert main(["bench", "--quick", "--out", str(out), "--no-progress", "--no-resume"]) == 2
     err = capsys.readouterr().err
     assert "None" not in err and "no-resume" in err
-
-
-def test_run_lock_edge_cases(tmp_path):
-    import time
-
-    from pymi._runlock import RunFolderInUseError, run_lock
-
-    with run_lock(tmp_path, "--out"):  # nested in one process: refused, outer lock kept
-        with pytest.raises(RunFolderInUseError, match="already in use by this process"):
-            with run_lock(tmp_path, "--out"):
-                pass
-        assert (tmp_path / ".lock").read_text() == str(os.getpid())
-    assert not (tmp_path / ".lock").exists()
-    (tmp_path / ".lock").write_text("")  # fresh and empty: being written by another process
-    t0 = time.perf_counter()
-    with pytest.raises(RunFolderInUseError, match="could not take the lock"):
-        with run_lock(tmp_path, "--out"):
-            pass
-    assert time.perf_counter() - t0 < 5.0
-    old = time.time() - 60
-    os.utime(tmp_path / ".lock", (old, old))  # empty and old: stale, taken over
-    with run_lock(tmp_path, "--out"):
-        assert (tmp_path / ".lock").read_text() == str(os.getpid())

@@ -12,7 +12,8 @@ import pytest
 pytest.importorskip("torch")
 
 from pymi import bench
-from pymi.bench import compressed, runner
+from pymi.bench import compressed, compute, runner
+from pymi.runs import RunFileError, UnsafeFileError
 from pymi.bench.cli import main as bench_main
 from pymi.compression.base import Compressor
 
@@ -113,26 +114,46 @@ def test_resume_loads_cache_without_retraining(tmp_path, fits):
     assert meta["compressors"]["bump8"]["ae"]["fit_seconds"] > 0  # kept from the first session
 
 
+def fit_and_cache(out, cfg, name, task="bump8"):
+    """Train one compressor as the driver does (a pure job) and store it in ``out``."""
+    res = compute.fit_compressor(compute.FitJob(cfg, task, name))
+    assert not res.error, res.error
+    spec = cfg.tasks[task].compressor_specs[name]
+    return compressed.write_cache(compressed.cache_stem(out, task, name), spec, res.blob, res.suffix, res.details)
+
+
+def load_cached(out, cfg, name, task="bump8"):
+    t = cfg.tasks[task]
+    spec = t.compressor_specs[name]
+    seed = int(spec.seed(task).generate_state(1)[0])
+    return compressed.load_compressor(spec, compressed.cache_stem(out, task, name), (8, 8), seed)
+
+
 def test_cached_compressor_reproduces_codes(tmp_path):
     cfg = image_config()
-    task = cfg.tasks["bump8"]
-    bank = compressed.CompressorBank(tmp_path, task)
-    x = task.sample(3.0, 50, 7).x
-    codes = {name: bank.get(name).transform(x) for name in ("ae", "pca")}
-    assert bank.n_fits == 2
-    bank2 = compressed.CompressorBank(tmp_path, task)
+    x = cfg.tasks["bump8"].sample(3.0, 50, 7).x
+    codes = {}
     for name in ("ae", "pca"):
-        np.testing.assert_allclose(bank2.get(name).transform(x), codes[name], rtol=1e-5, atol=1e-6)
-    assert bank2.n_fits == 0
+        res = compute.fit_compressor(compute.FitJob(cfg, "bump8", name))
+        spec = cfg.tasks["bump8"].compressor_specs[name]
+        comp = compressed.deserialize_compressor(res.blob, res.suffix, spec, (8, 8), 0, where=name)
+        codes[name] = comp.transform(x)
+        compressed.write_cache(compressed.cache_stem(tmp_path, "bump8", name), spec, res.blob, res.suffix, res.details)
+    for name in ("ae", "pca"):
+        np.testing.assert_allclose(load_cached(tmp_path, cfg, name).transform(x), codes[name], rtol=1e-5, atol=1e-6)
+    assert load_cached(tmp_path / "nothing", cfg, "ae") is None
 
 
 def test_cache_of_another_spec_is_refused(tmp_path):
     cfg = image_config()
-    compressed.CompressorBank(tmp_path, cfg.tasks["bump8"]).get("pca")
+    fit_and_cache(tmp_path, cfg, "pca")
     other = image_config(tasks={"bump8": {"generator": "gaussian_bump", "size": 8, "compressors": {"pca": {**PCA, "n_train": 300}}}},
                          estimators={"pca+kl": {"method": "kl", "codes": "pca"}})  # fmt: skip
-    with pytest.raises(RuntimeError, match="was trained for"):
-        compressed.CompressorBank(tmp_path, other.tasks["bump8"]).get("pca")
+    with pytest.raises(RunFileError, match="was trained for"):
+        load_cached(tmp_path, other, "pca")
+    # the run refuses the folder before computing anything, with one line on the command line
+    with pytest.raises(RunFileError, match="was trained for"):
+        bench.run(other, out_dir=tmp_path, progress=False, report=False)
 
 
 def test_training_images_come_from_the_marginal_and_are_fresh():
@@ -256,19 +277,24 @@ class _RunsCode:
         return (Path.touch, (Path(__file__).parent / "_pwned_marker",))
 
 
-def test_crafted_pickle_in_a_compressor_cache_is_refused_and_never_runs(tmp_path):
-    """A run folder must not execute code: compressor caches load with weights_only=True."""
+def test_crafted_pickle_in_a_compressor_cache_is_refused_and_never_runs(tmp_path, capsys):
+    """Non-regression: `pymi bench --out <folder>` ran a shell command from a crafted compressors/*.pt."""
     import torch
 
-    cfg = image_config()
-    task = cfg.tasks["bump8"]
-    bank = compressed.CompressorBank(tmp_path, task)
-    bank.get("ae")
-    (cache,) = sorted(tmp_path.rglob("*.pt"))
+    cfg = image_config(seeds=[0], mi_grid=[0.0, 4.0])
+    out = bench.run(cfg, out_dir=tmp_path / "run", progress=False, report=False)
+    cache = out / "compressors" / "bump8.ae.pt"
     marker = Path(__file__).parent / "_pwned_marker"
     torch.save({"format": 2, "payload": _RunsCode()}, cache)
-    with pytest.raises(RuntimeError, match="cannot be loaded safely.*delete it"):
-        compressed.CompressorBank(tmp_path, task).get("ae")
+    (out / "results.csv").write_text((out / "results.csv").read_text().splitlines()[0] + "\n")
+    with pytest.raises(UnsafeFileError, match="cannot be loaded safely.*never runs code.*delete it"):
+        bench.run(cfg, out_dir=out, progress=False, report=False)
+    assert not marker.exists()
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(json.dumps(cfg.to_dict()))
+    assert bench_main([str(cfg_path), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("pymi bench: error: ")
     assert not marker.exists()
 
 

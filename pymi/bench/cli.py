@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from .._runlock import RunFolderInUseError
+from ..runs import RunFolderError
 from .tasks import PRESETS, BenchConfig, ConfigError
 
 __all__ = ["add_parser", "main"]
@@ -64,6 +64,8 @@ examples:
   pymi bench my.toml --estimators wkl,ksg --grid 0:10:11 --seeds 2 --n 2000
   pymi bench --preset paper-gaussian --print-config > my.json   # start a config from a preset
   pymi bench --report-only --out runs/paper-gaussian              # redraw tables and figures
+  pymi bench --preset images-quick --workers 2                    # two worker processes
+  pymi bench --preset images --scheduler tcp://10.0.0.5:8786      # an existing Dask cluster
 """
 
 
@@ -124,6 +126,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     ov.add_argument("--n", type=int, metavar="N", help="samples per estimate")
     ov.add_argument("--seeds", metavar="SPEC", help="'3' = seeds 0,1,2; '4,7' = seeds 4 and 7")
     ov.add_argument("--name", help="benchmark label (default output folder runs/<name>)")
+    run_on = p.add_argument_group("where to compute")
+    run_on.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="1 (default): compute in this process; N > 1: an embedded Dask LocalCluster of N "
+        "single-threaded worker processes (needs pymi[distributed])",
+    )
+    run_on.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="compute on a running Dask cluster (started with `dask scheduler` and `dask worker`), "
+        "e.g. tcp://10.0.0.5:8786",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>)")
     out.add_argument(
@@ -199,18 +216,15 @@ def _main(args: argparse.Namespace) -> int:
         print(
             f"pymi bench {config.name!r}: {config.n_estimates} estimates -> {out}", file=sys.stderr
         )
-        run(config, out_dir=out, resume=not args.no_resume, progress=not args.no_progress)
-    except FileExistsError as err:
-        if err.filename is None:  # the runner's own message (e.g. --no-resume on results)
-            print(f"pymi bench: error: {err}", file=sys.stderr)
-        else:
-            print(
-                f"pymi bench: error: {err.filename!r} exists and is not a folder; pass --out a "
-                f"folder path (new or a previous run's)",
-                file=sys.stderr,
-            )
-        return 2
-    except (ConfigError, FileNotFoundError, RunFolderInUseError) as err:
+        run(
+            config,
+            out_dir=out,
+            resume=not args.no_resume,
+            progress=not args.no_progress,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+    except (ConfigError, FileNotFoundError, RunFolderError) as err:
         print(f"pymi bench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -42,11 +42,11 @@ load and must match.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import numbers
 import os
-import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,12 +55,22 @@ from typing import Any
 
 import numpy as np
 
+from ..runs import (
+    RunFileError,
+    UnsafeFileError,
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+)
+
 __all__ = [
     "CODES_KEY",
-    "CompressorBank",
     "CompressorSpec",
+    "deserialize_compressor",
+    "load_compressor",
     "parse_compressors",
     "range_summary",
+    "serialize_compressor",
     "write_image_report",
 ]
 
@@ -263,17 +273,9 @@ def _ext(stem: Path, suffix: str) -> Path:
     return stem.with_name(stem.name + suffix)
 
 
-def _cache_stem(out: Path, task: str, name: str) -> Path:
-    return out / CACHE_DIR / f"{task}.{name}"
-
-
-def _atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def cache_stem(out: Path, task: str, name: str) -> Path:
+    """``<run>/compressors/<task>.<name>``: the cache files add ``.pt``/``.npz`` and ``.json``."""
+    return Path(out) / CACHE_DIR / f"{task}.{name}"
 
 
 def _fitted_attrs(comp: Any) -> dict[str, Any]:
@@ -306,39 +308,40 @@ def _from_plain(value: Any) -> Any:
     return value
 
 
-def _load_safely(torch: Any, path: Path) -> dict[str, Any]:
-    """Load a cached compressor with ``weights_only=True``: a file that needs pickled code is refused."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError...
-        msg = (
-            f"cached compressor {str(path)!r} cannot be loaded safely ({type(err).__name__}): it "
-            f"is damaged, was written by an older pymi, or holds objects other than tensors and "
-            f"plain data (pymi never runs code from a run folder); delete it (and its .json) to "
-            f"train it again"
-        )
-        raise RuntimeError(msg) from None
-    if not isinstance(state, dict) or state.get("format") != 2:
-        msg = (
-            f"cached compressor {str(path)!r} is not a pymi compressor file of format 2; delete it "
-            f"(and its .json) to train it again"
-        )
-        raise RuntimeError(msg)
-    return state
+def describe_fit(comp: Any, n_train: int, gen_seconds: float, fit_seconds: float) -> dict[str, Any]:
+    """What the record of a fitted compressor says: sizes, times, training details."""
+    details: dict[str, Any] = {
+        "n_train": int(n_train),
+        "train_images_seconds": round(gen_seconds, 3),
+        "fit_seconds": round(fit_seconds, 3),
+        "compressor": repr(comp),
+    }
+    for attr in ("n_steps_", "n_epochs_", "best_epoch_", "best_val_loss_", "stopped_early_", "n_val_"):
+        if hasattr(comp, attr):
+            v = getattr(comp, attr)
+            details[attr.rstrip("_")] = v if not isinstance(v, float) or math.isfinite(v) else None
+    if hasattr(comp, "history_"):
+        details["val_loss_history"] = [round(v, 6) for v in comp.history_.get("val_loss", [])]
+    if hasattr(comp, "explained_variance_ratio_"):
+        details["explained_variance_ratio"] = [float(v) for v in comp.explained_variance_ratio_]
+    return details
 
 
-def save_compressor(
-    comp: Any, spec: CompressorSpec, path_stem: Path, probe: np.ndarray, info: dict[str, Any]
-) -> Path:
-    """Write a fitted compressor (and the codes of ``probe``) to ``path_stem.{pt,npz}`` + ``.json``."""
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
+def serialize_compressor(comp: Any, spec: CompressorSpec, train: np.ndarray) -> tuple[bytes, str]:
+    """A fitted compressor as the content of its cache file: ``(bytes, ".pt" or ".npz")``.
+
+    Tensors and plain data only (``torch.load(weights_only=True)`` and
+    ``np.load(allow_pickle=False)`` read it back), with the codes of a probe batch
+    (the first rows of ``train``) that a reloaded compressor must reproduce.
+    """
+    probe = np.ascontiguousarray(train[:_PROBE_ROWS])
     probe_codes = comp.transform(probe)
     attrs = _fitted_attrs(comp)
+    buf = io.BytesIO()
     if spec.method == "ae":
         from .._torch import import_torch
 
         torch = import_torch()
-        # tensors and plain data only, so that loading needs no pickle (weights_only=True)
         state = {
             "format": 2,
             "spec": spec.to_dict(),
@@ -346,52 +349,57 @@ def save_compressor(
             "encoder": {k: v.detach().cpu() for k, v in comp.encoder_.state_dict().items()},
             "decoder": {k: v.detach().cpu() for k, v in comp.decoder_.state_dict().items()},
             "attrs": {k: _to_plain(torch, v) for k, v in attrs.items()},
-            "probe": torch.from_numpy(np.ascontiguousarray(probe)),
+            "probe": torch.from_numpy(probe),
             "probe_codes": torch.from_numpy(np.ascontiguousarray(probe_codes)),
         }
-        path = _ext(path_stem, ".pt")
-        _atomic(path, lambda fh: torch.save(state, fh))
-    else:
-        arrays = {f"attr__{k}": np.asarray(v) for k, v in attrs.items()}
-        path = _ext(path_stem, ".npz")
-        _atomic(
-            path,
-            lambda fh: np.savez(
-                fh,
-                spec=np.array(json.dumps(spec.to_dict())),
-                probe=probe,
-                probe_codes=probe_codes,
-                **arrays,
-            ),
-        )
-    record = {"spec": spec.to_dict(), "file": path.name, **info}
-    _atomic(
-        _ext(path_stem, ".json"),
-        lambda fh: fh.write((json.dumps(record, indent=2) + "\n").encode()),
+        torch.save(state, buf)
+        return buf.getvalue(), ".pt"
+    arrays = {f"attr__{k}": np.asarray(v) for k, v in attrs.items()}
+    np.savez(
+        buf, spec=np.array(json.dumps(spec.to_dict())), probe=probe, probe_codes=probe_codes, **arrays
     )
-    return path
+    return buf.getvalue(), ".npz"
 
 
-def load_compressor(
-    spec: CompressorSpec, path_stem: Path, sample_shape: tuple[int, ...], seed: int
-) -> Any | None:
-    """Load a cached compressor, or None when there is no cache file.
+def _refused(where: str, err: BaseException) -> RunFileError:
+    msg = (
+        f"cached {where} cannot be loaded safely ({type(err).__name__}): it is damaged, was "
+        f"written by an older pymi, or holds objects other than tensors and plain data (pymi "
+        f"never runs code from a run folder); delete it (and its .json) to train it again"
+    )
+    return UnsafeFileError(msg) if "weights_only" in str(err) or "allow_pickle" in str(err) else RunFileError(msg)
+
+
+def deserialize_compressor(
+    blob: bytes,
+    suffix: str,
+    spec: CompressorSpec,
+    sample_shape: tuple[int, ...],
+    seed: int,
+    *,
+    where: str,
+) -> Any:
+    """The fitted compressor stored in ``blob`` (see :func:`serialize_compressor`).
 
     Raises
     ------
-    RuntimeError
-        If the cache was written for another spec, or its probe codes do not reproduce.
+    RunFileError
+        If the content is damaged, needs pickled code (:class:`UnsafeFileError`), was
+        written for another spec, or does not reproduce its probe codes.
     """
     comp = spec.build(sample_shape, seed)
-    if spec.method == "ae":
-        path = _ext(path_stem, ".pt")
-        if not path.exists():
-            return None
+    if suffix == ".pt":
         from .._torch import import_torch, resolve_device
 
         torch = import_torch()
-        state = _load_safely(torch, path)
-        _check_spec(state["spec"], spec, path)
+        try:
+            state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError...
+            raise _refused(where, err) from None
+        if not isinstance(state, dict) or state.get("format") != 2:
+            msg = f"cached {where} is not a pymi compressor file of format 2; delete it (and its .json) to train it again"
+            raise RunFileError(msg)
+        _check_spec(state["spec"], spec, where)
         attrs = {k: _from_plain(v) for k, v in state["attrs"].items()}
         chw = attrs.get("image_chw_")
         if chw is not None:
@@ -408,162 +416,85 @@ def load_compressor(
         comp.encoder_, comp.decoder_, comp.device_ = encoder, decoder, dev
         probe, probe_codes = state["probe"].numpy(), state["probe_codes"].numpy()
     else:
-        path = _ext(path_stem, ".npz")
-        if not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as data:
-            _check_spec(json.loads(str(data["spec"])), spec, path)
-            for key in data.files:
-                if key.startswith("attr__"):
-                    name = key[len("attr__") :]
-                    value = data[key]
-                    setattr(
-                        comp,
-                        name,
-                        tuple(int(v) for v in value) if name == "_feature_shape" else value,
-                    )
-            probe, probe_codes = data["probe"], data["probe_codes"]
+        try:
+            with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+                _check_spec(json.loads(str(data["spec"])), spec, where)
+                for key in data.files:
+                    if key.startswith("attr__"):
+                        name = key[len("attr__") :]
+                        value = data[key]
+                        setattr(
+                            comp,
+                            name,
+                            tuple(int(v) for v in value) if name == "_feature_shape" else value,
+                        )
+                probe, probe_codes = data["probe"], data["probe_codes"]
+        except (ValueError, OSError, EOFError, KeyError) as err:
+            if isinstance(err, RunFileError):
+                raise
+            raise _refused(where, err) from None
     comp._fitted = True
     again = comp.transform(probe)
     if not np.allclose(again, probe_codes, rtol=1e-4, atol=1e-4):
         worst = float(np.max(np.abs(again - probe_codes)))
         msg = (
-            f"cached compressor {str(path)!r} does not reproduce its stored probe codes "
-            f"(max difference {worst:.3g}); delete it (and its .json) to train it again"
+            f"cached {where} does not reproduce its stored probe codes (max difference "
+            f"{worst:.3g}); delete it (and its .json) to train it again"
         )
-        raise RuntimeError(msg)
+        raise RunFileError(msg)
     return comp
 
 
-def _check_spec(saved: Any, spec: CompressorSpec, path: Path) -> None:
+def _check_spec(saved: Any, spec: CompressorSpec, where: str) -> None:
     if json.loads(json.dumps(saved)) != json.loads(json.dumps(spec.to_dict())):
         msg = (
-            f"cached compressor {str(path)!r} was trained for {saved!r}, but the task now asks "
-            f"for {spec.to_dict()!r}; delete the cache file (or use a new run folder)"
+            f"cached {where} was trained for {saved!r}, but the task now asks for "
+            f"{spec.to_dict()!r}; delete the cache file (or use a new run folder)"
         )
-        raise RuntimeError(msg)
+        raise RunFileError(msg)
 
 
-# --------------------------------------------------------------------------- bank
+def read_cache(stem: Path, spec: CompressorSpec) -> tuple[bytes, str, dict[str, Any]] | None:
+    """The cached file content, suffix and record of a compressor; ``None`` when not cached."""
+    suffix = ".pt" if spec.method == "ae" else ".npz"
+    path = _ext(stem, suffix)
+    if path.is_dir():
+        msg = f"{str(path)!r} is a folder, where pymi keeps a cached compressor; move it away"
+        raise RunFileError(msg)
+    if not path.exists():
+        return None
+    record = read_json(
+        _ext(stem, ".json"), what="record of a cached compressor", fix="delete it to rewrite it"
+    )
+    return path.read_bytes(), suffix, record or {}
 
 
-class CompressorBank:
-    """The compressors of one task in one run folder: fitted (or loaded) once, on first use.
+def write_cache(stem: Path, spec: CompressorSpec, blob: bytes, suffix: str, details: dict[str, Any]) -> Path:
+    """Store a fitted compressor (from :func:`serialize_compressor`) and its ``.json`` record."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    path = _ext(stem, suffix)
+    atomic_write_bytes(path, blob)
+    atomic_write_json(_ext(stem, ".json"), {"spec": spec.to_dict(), "file": path.name, **details})
+    return path
 
-    Parameters
-    ----------
-    out_dir : path
-        The run folder (the cache lives in ``out_dir/compressors``).
-    task : TaskSpec
-        The task; ``task.compressor_specs`` names the compressors.
 
-    Attributes
-    ----------
-    n_fits : int
-        Compressors trained by this bank (0 when everything came from the cache).
-    info : dict
-        Per compressor: ``source`` ("fitted" or "cache"), ``fit_seconds``,
-        ``encode_seconds``, training details.
+def load_compressor(
+    spec: CompressorSpec, path_stem: Path, sample_shape: tuple[int, ...], seed: int
+) -> Any | None:
+    """Load a cached compressor, or None when there is no cache file.
+
+    Raises
+    ------
+    RunFileError
+        If the cache is damaged, needs pickled code, was written for another spec, or
+        its probe codes do not reproduce.
     """
-
-    def __init__(self, out_dir: str | os.PathLike[str], task: Any) -> None:
-        self.out = Path(out_dir)
-        self.task = task
-        self.specs: dict[str, CompressorSpec] = dict(task.compressor_specs)
-        self._fitted: dict[str, Any] = {}
-        self._failed: dict[str, str] = {}
-        self.n_fits = 0
-        self.info: dict[str, dict[str, Any]] = {}
-
-    def _sample_shape(self) -> tuple[int, ...]:
-        probe = self.task.sample(0.0, 2, 0)
-        return tuple(probe.x.shape[1:])
-
-    def get(self, name: str) -> Any:
-        """The fitted compressor ``name`` (loaded from the cache, or trained and cached)."""
-        if name in self._fitted:
-            return self._fitted[name]
-        if name in self._failed:
-            raise RuntimeError(self._failed[name])
-        if name not in self.specs:
-            msg = f"task {self.task.name!r} has no compressor {name!r}; it has {sorted(self.specs)}"
-            raise KeyError(msg)
-        spec = self.specs[name]
-        stem = _cache_stem(self.out, self.task.name, name)
-        seed = int(spec.seed(self.task.name).generate_state(1)[0])
-        try:
-            t0 = time.perf_counter()
-            comp = load_compressor(spec, stem, self._sample_shape(), seed)
-            if comp is not None:
-                record = _ext(stem, ".json")
-                saved = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
-                self.info[name] = {
-                    **saved,
-                    "source": "cache",
-                    "load_seconds": round(time.perf_counter() - t0, 3),
-                    "encode_seconds": 0.0,
-                }
-            else:
-                t0 = time.perf_counter()
-                train = training_images(self.task, spec)
-                gen_seconds = time.perf_counter() - t0
-                comp = spec.build(tuple(train.shape[1:]), seed)
-                t0 = time.perf_counter()
-                comp.fit(train)
-                fit_seconds = time.perf_counter() - t0
-                self.n_fits += 1
-                details: dict[str, Any] = {
-                    "n_train": int(train.shape[0]),
-                    "train_images_seconds": round(gen_seconds, 3),
-                    "fit_seconds": round(fit_seconds, 3),
-                    "compressor": repr(comp),
-                }
-                for attr in (
-                    "n_steps_",
-                    "n_epochs_",
-                    "best_epoch_",
-                    "best_val_loss_",
-                    "stopped_early_",
-                    "n_val_",
-                ):
-                    if hasattr(comp, attr):
-                        v = getattr(comp, attr)
-                        details[attr.rstrip("_")] = (
-                            v if not isinstance(v, float) or math.isfinite(v) else None
-                        )
-                if hasattr(comp, "history_"):
-                    details["val_loss_history"] = [
-                        round(v, 6) for v in comp.history_.get("val_loss", [])
-                    ]
-                if hasattr(comp, "explained_variance_ratio_"):
-                    details["explained_variance_ratio"] = [
-                        float(v) for v in comp.explained_variance_ratio_
-                    ]
-                save_compressor(
-                    comp, spec, stem, np.ascontiguousarray(train[:_PROBE_ROWS]), details
-                )
-                self.info[name] = {
-                    "spec": spec.to_dict(),
-                    **details,
-                    "source": "fitted",
-                    "encode_seconds": 0.0,
-                }
-        except Exception as err:
-            msg = f"compressor {name!r} of task {self.task.name!r} failed: {type(err).__name__}: {err}"
-            self._failed[name] = msg
-            raise RuntimeError(msg) from err
-        self._fitted[name] = comp
-        return comp
-
-    def encode(self, name: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Codes of ``x`` and ``y`` with compressor ``name`` (one encoder for both sides)."""
-        comp = self.get(name)
-        t0 = time.perf_counter()
-        cx, cy = comp.transform(x), comp.transform(y)
-        self.info[name]["encode_seconds"] = round(
-            self.info[name]["encode_seconds"] + time.perf_counter() - t0, 3
-        )
-        return cx, cy
+    cached = read_cache(path_stem, spec)
+    if cached is None:
+        return None
+    blob, suffix, _ = cached
+    where = f"compressor {str(_ext(path_stem, suffix))!r}"
+    return deserialize_compressor(blob, suffix, spec, sample_shape, seed, where=where)
 
 
 # --------------------------------------------------------------------------- report
@@ -673,8 +604,7 @@ def write_image_report(
     The figures replace the generic ``<task>.png`` of :func:`pymi.bench.report.write_report`
     with a title that names the compressors instead of printing their options.
     """
-    from .report import _load
-    from .runner import METADATA
+    from .report import _load, read_metadata, write_csv
 
     out = Path(out_dir)
     config, rows = _load(out)
@@ -685,22 +615,9 @@ def write_image_report(
     for k in keys:
         fields += [f"mae_{k}", f"bias_{k}", f"n_{k}", f"failed_{k}"]
     fields += ["mean_seconds", "n_with_warnings"]
-    import csv
-
-    with open(out / "summary-ranges.csv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        for s in summary:
-            w.writerow(
-                {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
-            )
+    write_csv(out / "summary-ranges.csv", fields, summary)
     written.append(out / "summary-ranges.csv")
-    meta: dict[str, Any] = {}
-    if (out / METADATA).exists():
-        try:
-            meta = json.loads((out / METADATA).read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            meta = {}
+    meta = read_metadata(out)
     lines = [
         f"# `{config['name']}`: mean absolute error by range of true MI (nats)",
         "",

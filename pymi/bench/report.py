@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections import defaultdict
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..runs import RunFolderError, atomic_write_bytes, format_cell, read_json
 from .runner import CONFIG, METADATA, read_results
 
 __all__ = ["SUMMARY_FIELDS", "plot_task", "summarize", "write_report"]
@@ -54,11 +56,17 @@ _LABELS = {"dim_x": "d_X", "dim_y": "d_Y"}
 
 def _load(out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     cfg_path = out_dir / CONFIG
-    if not cfg_path.exists():
+    config = read_json(cfg_path, what="the run's configuration", fix="pass the folder given to `pymi bench --out`")
+    if not isinstance(config, dict):
         msg = f"{str(out_dir)!r} is not a pymi bench run folder (no {CONFIG}); pass the folder given to `pymi bench --out`"
-        raise FileNotFoundError(msg)
-    config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        raise RunFolderError(msg)
     return config, read_results(out_dir)
+
+
+def read_metadata(out: Path) -> dict[str, Any]:
+    """The run's ``metadata.json`` (empty when there is none)."""
+    meta = read_json(out / METADATA, what="the run's history", fix="repair it or move it away")
+    return meta if isinstance(meta, dict) else {}
 
 
 def _by_point(rows: list[dict[str, Any]]) -> dict[float, list[float]]:
@@ -130,13 +138,14 @@ def summarize(out_dir: str | Path) -> list[dict[str, Any]]:
     return summary
 
 
-def write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` (dicts with ``fields`` keys) as CSV; NaN becomes an empty cell."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+def write_csv(path: Path, fields: tuple[str, ...] | list[str], rows: list[dict[str, Any]]) -> None:
+    """Atomically write ``rows`` (dicts with ``fields`` keys) as CSV (cells by :func:`pymi.runs.format_cell`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields)
+    for row in rows:
+        w.writerow([format_cell(row.get(k)) for k in fields])
+    atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
 
 
 def _num(value: Any, digits: int = 4, *, sign: bool = False) -> str:
@@ -309,12 +318,7 @@ def write_report(out_dir: str | Path, *, figures: bool = True) -> list[Path]:
     out = Path(out_dir)
     config, _ = _load(out)
     summary = summarize(out)
-    meta: dict[str, Any] = {}
-    if (out / METADATA).exists():
-        try:
-            meta = json.loads((out / METADATA).read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            meta = {}
+    meta = read_metadata(out)
     written = []
     write_csv(out / "summary.csv", SUMMARY_FIELDS, summary)
     written.append(out / "summary.csv")

@@ -1,29 +1,31 @@
-"""The benchmark runner: estimates written as they are computed, resumable, with provenance.
+"""The benchmark driver: the only writer of a run folder, resumable, with provenance.
 
 A run folder holds
 
 ``results.csv``
     One tidy row per estimate (columns :data:`CSV_FIELDS`), appended and
-    ``fsync``-ed as soon as it is computed.
+    ``fsync``-ed as soon as it arrives (an append-only :class:`pymi.runs.Table`).
 ``config.json``
     The resolved :class:`~pymi.bench.tasks.BenchConfig` (explicit grid and seeds).
 ``metadata.json``
     Versions, platform, CPU count, kNN implementation, seeds, start/end times of every
     session, timings, status.
+``compressors/``
+    Fitted compressors of image tasks (:mod:`pymi.bench.compressed`).
 ``summary.md``, ``summary.csv``, ``<task>.png``
     Written by :mod:`pymi.bench.report` at the end.
 
-Rerunning into the same folder skips every (task, estimator, true_mi, seed) already in
-``results.csv``; a torn last line (an interrupted write) is dropped and recomputed.
+The driver cuts the grid into jobs (one per task, true MI and seed, for the
+estimators not yet in ``results.csv``), computes them with
+:func:`pymi.bench.compute.compute_point` in this process or on Dask workers
+(:func:`pymi.engine.map_tasks`), and appends the rows as they arrive. Rerunning into
+the same folder skips every (task, estimator, true_mi, seed) already there; a torn
+last line (an interrupted write) is cut off and recomputed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as _dt
-import io
-import json
 import math
 import os
 import platform
@@ -31,14 +33,32 @@ import subprocess
 import sys
 import time
 import warnings
-import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._runlock import run_lock
+from ..runs import (
+    ConfigMismatchError,
+    RunFileError,
+    RunFolderError,
+    Table,
+    atomic_write_json,
+    ensure_config,
+    ensure_folder,
+    read_json,
+    run_lock,
+)
+from .compute import (
+    FitJob,
+    FitResult,
+    PointJob,
+    PointResult,
+    compute_point,
+    fit_compressor,
+    seed_sequence,
+)
 from .tasks import BenchConfig, ConfigError, load_config, preset
 
 __all__ = [
@@ -67,24 +87,32 @@ CSV_FIELDS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
 )
+_TYPES: dict[str, type] = {
+    "task": str,
+    "estimator": str,
+    "true_mi": float,
+    "seed": int,
+    "n": int,
+    "estimate": float,
+    "stderr": float,
+    "seconds": float,
+    "error": str,
+    "warnings": str,
+    "ci_low": float,
+    "ci_high": float,
+}
 #: The columns of run folders written before intervals were recorded; still read and
 #: appended to in that form.
 LEGACY_CSV_FIELDS: tuple[str, ...] = CSV_FIELDS[:-2]
 RESULTS = "results.csv"
 CONFIG = "config.json"
 METADATA = "metadata.json"
-_MAX_MESSAGE = 500
 
+#: ``results.csv`` damaged anywhere but in its last line (a :class:`pymi.runs.RunFileError`).
+ResultsFileError = RunFileError
 
-class ConfigMismatchError(ConfigError):
-    """The run folder already holds a run of a different configuration."""
-
-
-class ResultsFileError(RuntimeError):
-    """``results.csv`` is damaged somewhere other than its last line."""
-
-
-# --------------------------------------------------------------------------- CSV
+# kept for callers of the earlier module layout
+_seed_sequence = seed_sequence
 
 
 def result_key(task: str, estimator: str, true_mi: float, seed: int) -> tuple[str, str, float, int]:
@@ -92,11 +120,21 @@ def result_key(task: str, estimator: str, true_mi: float, seed: int) -> tuple[st
     return (str(task), str(estimator), round(float(true_mi), 9) + 0.0, int(seed))
 
 
-def _float(text: str) -> float:
-    return float(text) if text not in ("", None) else math.nan
+def results_table(path: str | os.PathLike[str]) -> Table:
+    """The append-only ``results.csv`` of a run folder (or that file itself)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS
+    return Table(
+        path,
+        _TYPES,
+        legacy_headers=(LEGACY_CSV_FIELDS,),
+        what="pymi bench results",
+        fix="delete the damaged line (it is recomputed on resume) or pass a new out_dir (--out)",
+    )
 
 
-def read_results(out_dir: str | Path, *, repair: bool = False) -> list[dict[str, Any]]:
+def read_results(out_dir: str | os.PathLike[str], *, repair: bool = False) -> list[dict[str, Any]]:
     """Read ``results.csv`` of a run folder into a list of typed rows.
 
     Parameters
@@ -104,62 +142,26 @@ def read_results(out_dir: str | Path, *, repair: bool = False) -> list[dict[str,
     out_dir : str or pathlib.Path
         The run folder (or the CSV file itself).
     repair : bool, default False
-        Truncate a torn last line (an interrupted write) from the file; otherwise it is
+        Cut a torn last line (an interrupted write) from the file; otherwise it is
         only skipped.
 
     Returns
     -------
     list of dict
         One dict per row with :data:`CSV_FIELDS` keys; ``true_mi``, ``estimate``,
-        ``stderr``, ``seconds`` as float (``nan`` where empty), ``seed`` and ``n`` as int.
-        When a key occurs more than once the last row wins.
+        ``stderr``, ``seconds``, ``ci_low``, ``ci_high`` as float (``nan`` where empty),
+        ``seed`` and ``n`` as int. When a key occurs more than once the last row wins.
 
     Raises
     ------
     ResultsFileError
         For a wrong header or a malformed row before the last line.
     """
-    path = Path(out_dir)
-    if path.is_dir():
-        path = path / RESULTS
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    cut = len(data)
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1  # drop the torn tail (0 if even the header is torn)
-        if repair:
-            with open(path, "r+b") as fh:
-                fh.truncate(cut)
-                fh.flush()
-                os.fsync(fh.fileno())
-    text = data[:cut].decode("utf-8")
-    if not text:
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = tuple(next(reader))
-    if header not in (CSV_FIELDS, LEGACY_CSV_FIELDS):
-        msg = f"{path}: header must be {','.join(CSV_FIELDS)}; got {','.join(header)}; this is not a pymi bench results file, choose another out_dir"
-        raise ResultsFileError(msg)
+    table = results_table(out_dir)
+    if repair and table.path.exists():
+        table.open()
     rows: dict[tuple, dict[str, Any]] = {}
-    for lineno, fields in enumerate(reader, start=2):
-        try:
-            if len(fields) != len(header):
-                problem = f"{len(fields)} fields instead of {len(header)}"
-                raise ValueError(problem)
-            row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
-            row.update(zip(header, fields, strict=True))
-            row["true_mi"] = float(row["true_mi"])
-            row["seed"] = int(row["seed"])
-            row["n"] = int(row["n"])
-            for col in ("estimate", "stderr", "seconds", "ci_low", "ci_high"):
-                row[col] = _float(row[col])
-        except ValueError as err:
-            msg = (
-                f"{path}, line {lineno}: malformed row ({err}): {fields!r}. Only the last line "
-                f"may be incomplete; delete this line (it is recomputed on resume) or use a new out_dir"
-            )
-            raise ResultsFileError(msg) from None
+    for row in table.read():
         key = result_key(row["task"], row["estimator"], row["true_mi"], row["seed"])
         rows.pop(key, None)
         rows[key] = row
@@ -167,43 +169,16 @@ def read_results(out_dir: str | Path, *, repair: bool = False) -> list[dict[str,
 
 
 class _ResultsWriter:
-    """Appends rows to ``results.csv``, flushing and fsync-ing after each one."""
+    """Appends rows to ``results.csv`` (one :class:`pymi.runs.Table`); kept for older callers."""
 
     def __init__(self, path: Path) -> None:
-        new = not path.exists() or path.stat().st_size == 0
-        self._fields = CSV_FIELDS
-        if not new:
-            with open(path, encoding="utf-8", newline="") as fh:
-                if tuple(next(csv.reader(fh), ())) == LEGACY_CSV_FIELDS:
-                    self._fields = LEGACY_CSV_FIELDS  # keep an older run folder's columns
-        self._fh = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115
-        self._csv = csv.writer(self._fh, lineterminator="\n")
-        if new:
-            self._write(CSV_FIELDS)
-
-    def _write(self, fields: Any) -> None:
-        self._csv.writerow(fields)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        self._table = results_table(path).open()
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self._write([_fmt(row.get(c)) for c in self._fields])
+        self._table.append([row])
 
     def close(self) -> None:
-        self._fh.close()
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+        pass
 
 
 # --------------------------------------------------------------------------- provenance
@@ -267,44 +242,6 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-# --------------------------------------------------------------------------- lock
-
-
-# --------------------------------------------------------------------------- estimation
-
-
-def _estimate_one(
-    method: str, options: Mapping[str, Any], x: np.ndarray, y: np.ndarray
-) -> tuple[float, ...]:
-    """One MI estimate in nats: ``(value, stderr, ci_low, ci_high)``.
-
-    The single call site of pymi (patchable in tests, which may return just
-    ``(value, stderr)``). The interval bounds are ``nan`` when the estimator reports none.
-    """
-    from .._api import mutual_information
-
-    est = mutual_information(x, y, method, **options)
-    interval = getattr(est, "interval", None) or est.params.get("interval") or (math.nan, math.nan)
-    return float(est.value), float(est.stderr), float(interval[0]), float(interval[1])
-
-
-def _seed_sequence(task: str, true_mi: float, seed: int) -> np.random.SeedSequence:
-    """Data seed of one grid point: the same for every estimator, independent across points."""
-    return np.random.SeedSequence(
-        [int(seed), zlib.crc32(task.encode("utf-8")), int(round(true_mi * 1e6))]
-    )
-
-
 def _progress(total: int, initial: int, enabled: bool, desc: str) -> Any:
     if not enabled:
         return None
@@ -337,22 +274,110 @@ def _resolve(
     raise TypeError(msg)
 
 
-def _diff(old: Any, new: Any, path: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in list(old) + [k for k in new if k not in old]:
-            sub = f"{path}.{key}" if path else str(key)
-            if key not in old:
-                out.append(f"{sub} added")
-            elif key not in new:
-                out.append(f"{sub} removed")
+def _check_workers(workers: Any, scheduler: Any) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        msg = f"workers must be an int >= 1 (1: compute in this process); got workers={workers!r}"
+        raise ConfigError(msg)
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        msg = f"scheduler must be the address of a Dask scheduler such as 'tcp://10.0.0.5:8786'; got scheduler={scheduler!r}"
+        raise ConfigError(msg)
+
+
+def _map(
+    fn: Callable[[Any], Any],
+    jobs: list[Any],
+    on_result: Callable[[Any, Any], None],
+    *,
+    workers: int,
+    scheduler: str | None,
+    description: str,
+) -> None:
+    """``on_result(job, fn(job))`` for every job: in this process, or on Dask workers."""
+    if not jobs:
+        return
+    if workers == 1 and scheduler is None:
+        for job in jobs:
+            on_result(job, fn(job))
+        return
+    try:
+        from ..engine import map_tasks
+    except ImportError as err:
+        msg = (
+            f"--workers {workers}"
+            + (f" --scheduler {scheduler}" if scheduler else "")
+            + f" needs the distributed engine ({err}); pip install 'pymi[distributed]', or pass "
+            "--workers 1 to compute in this process"
+        )
+        raise ConfigError(msg) from None
+    map_tasks(
+        fn, jobs, workers=workers, scheduler=scheduler, on_result=on_result, description=description
+    )
+
+
+def _compressor_jobs(
+    config: BenchConfig, out: Path, done: set[tuple]
+) -> tuple[dict[tuple[str, str], tuple[bytes, str]], dict[tuple[str, str], dict[str, Any]], list[FitJob]]:
+    """Cached compressors (content and record) and the fits still needed, for work not yet done."""
+    from .compressed import cache_stem, load_compressor, read_cache
+
+    cached: dict[tuple[str, str], tuple[bytes, str]] = {}
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    jobs = []
+    for task in config.tasks.values():
+        if not task.compressors:
+            continue
+        needed = {
+            e.codes
+            for e, mi in config.planned(task)
+            if e.codes is not None
+            and any(result_key(task.name, e.name, mi, s) not in done for s in config.seeds)
+        }
+        for name in sorted(needed):
+            spec = task.compressor_specs[name]
+            stem = cache_stem(out, task.name, name)
+            hit = read_cache(stem, spec)
+            if hit is not None:  # refuse a damaged, foreign or unsafe cache before any work
+                shape = tuple(task.sample(0.0, 2, 0).x.shape[1:])
+                load_compressor(spec, stem, shape, int(spec.seed(task.name).generate_state(1)[0]))
+            if hit is None:
+                jobs.append(FitJob(config, task.name, name))
             else:
-                out.extend(_diff(old[key], new[key], sub))
-        return out
-    if old != new:
-        show = lambda v: json.dumps(v) if len(json.dumps(v)) < 60 else json.dumps(v)[:57] + "..."  # noqa: E731
-        return [f"{path}: {show(old)} -> {show(new)}"]
-    return []
+                cached[(task.name, name)] = hit[:2]
+                records[(task.name, name)] = hit[2]
+    return cached, records, jobs
+
+
+def _point_jobs(
+    config: BenchConfig,
+    done: set[tuple],
+    blobs: dict[tuple[str, str], tuple[bytes, str]],
+    errors: dict[tuple[str, str], str],
+) -> list[PointJob]:
+    jobs = []
+    for task in config.tasks.values():
+        ests = config.estimators_for(task)
+        for true_mi in config.mi_grid:
+            for seed in config.seeds:
+                todo = tuple(
+                    e.name
+                    for e in ests
+                    if e.runs_at(true_mi) and result_key(task.name, e.name, true_mi, seed) not in done
+                )
+                if not todo:
+                    continue
+                codes = {e.codes for e in ests if e.name in todo and e.codes is not None}
+                jobs.append(
+                    PointJob(
+                        config,
+                        task.name,
+                        float(true_mi),
+                        int(seed),
+                        todo,
+                        {c: blobs[(task.name, c)] for c in codes if (task.name, c) in blobs},
+                        {c: errors[(task.name, c)] for c in codes if (task.name, c) in errors},
+                    )
+                )
+    return jobs
 
 
 def run(
@@ -362,13 +387,16 @@ def run(
     resume: bool = True,
     progress: bool = True,
     report: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Path:
     """Run a benchmark (tasks x estimators x true MI x seeds) into a run folder.
 
     Every estimate is appended to ``out_dir/results.csv`` (and fsync-ed) as soon as it
-    is computed; an estimator that raises at a grid point is recorded (``error``
+    arrives; an estimator that raises at a grid point is recorded (``error``
     column), not fatal. The data for one task, true MI and seed are drawn once
-    (seeded from those three) and shared by all estimators.
+    (seeded from those three) and shared by all estimators, so the rows do not depend
+    on where they are computed.
 
     Parameters
     ----------
@@ -381,9 +409,16 @@ def run(
         Continue a run already in ``out_dir``: rows present (keyed by task, estimator,
         true_mi, seed) are skipped. ``False`` refuses a folder that already holds results.
     progress : bool, default True
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (with Dask workers: the engine's bar, which
+        counts grid points).
     report : bool, default True
         Write the summary tables and figures (:func:`pymi.bench.report.write_report`) at the end.
+    workers : int, default 1
+        1 computes in this process; more start an embedded Dask ``LocalCluster`` with
+        that many single-threaded worker processes (:func:`pymi.engine.map_tasks`).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``dask scheduler`` / ``dask worker``) to
+        compute on instead.
 
     Returns
     -------
@@ -393,11 +428,14 @@ def run(
     Raises
     ------
     ConfigError
-        For an invalid config (unknown estimator or generator, bad grid, bad option).
-    ConfigMismatchError
+        For an invalid config (unknown estimator or generator, bad grid, bad option) or
+        a bad ``workers`` / ``scheduler``.
+    pymi.runs.ConfigMismatchError
         If ``out_dir`` holds a run with a different config (start a new ``out_dir``).
-    FileExistsError
-        If ``resume=False`` and ``out_dir`` already holds results.
+    pymi.runs.RunFolderError
+        If ``out_dir`` is not a folder, is another kind of folder, is in use by another
+        process, already holds results and ``resume=False``, or holds a damaged file
+        (:class:`pymi.runs.RunFileError`, naming the file and line).
     FileNotFoundError
         For a missing config file.
 
@@ -405,53 +443,43 @@ def run(
     --------
     >>> from pymi import bench
     >>> path = bench.run("quick", out_dir="runs/quick")  # doctest: +SKIP
+    >>> path = bench.run("images-quick", out_dir="runs/iq", workers=2)  # doctest: +SKIP
     """
     config = _resolve(config_or_path)
     config.validate()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    resolved = json.loads(json.dumps(config.to_dict()))
+    _check_workers(workers, scheduler)
+    out = ensure_folder(out_dir, option="--out")
     csv_path, cfg_path, meta_path = out / RESULTS, out / CONFIG, out / METADATA
 
     with run_lock(out, "--out"):
-        if cfg_path.exists():
-            try:
-                existing = json.loads(cfg_path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as err:
-                msg = f"{cfg_path} is not valid JSON ({err}); this folder is damaged, pass a new out_dir (--out)"
-                raise ConfigMismatchError(msg) from None
-            if existing != resolved:
-                changes = _diff(existing, resolved)
-                shown = "; ".join(changes[:8]) + (
-                    f"; ... ({len(changes)} differences)" if len(changes) > 8 else ""
-                )
-                msg = (
-                    f"run folder {str(out)!r} holds a run of a different config ({shown}); "
-                    f"pass a new out_dir (--out DIR) for this config, or rerun with the config "
-                    f"in {cfg_path} to resume that run"
-                )
-                raise ConfigMismatchError(msg)
-            if not resume and csv_path.exists() and csv_path.stat().st_size > 0:
-                msg = f"{str(out)!r} already holds results of this config and resume=False; pass resume=True (drop --no-resume) to continue it, or a new out_dir"
-                raise FileExistsError(msg)
-        elif csv_path.exists() and csv_path.stat().st_size > 0:
+        # read everything the folder holds before writing anything
+        meta = read_json(meta_path, what="the run's history", fix="repair it or move it away")
+        if meta is not None and not isinstance(meta, dict):
+            msg = f"{str(meta_path)!r} (the run's history) holds a JSON {type(meta).__name__}, not a table; repair it or move it away"
+            raise RunFileError(msg)
+        has_results = csv_path.is_file() and csv_path.stat().st_size > 0
+        if not cfg_path.exists() and has_results:
             msg = f"{str(out)!r} holds a {RESULTS} without {CONFIG}; it is not a pymi bench run folder, pass a new out_dir (--out)"
-            raise ConfigMismatchError(msg)
-        else:
-            _write_json(cfg_path, resolved)
-
-        before = read_results(out, repair=True)
-        done = {result_key(r["task"], r["estimator"], r["true_mi"], r["seed"]) for r in before}
-
-        meta: dict[str, Any] = {}
-        if meta_path.exists():
-            with contextlib.suppress(json.JSONDecodeError):
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            raise RunFolderError(msg)
+        table = results_table(csv_path)
+        if cfg_path.exists():
+            table.read()  # a damaged table is refused before the config is rewritten
+        resumed = ensure_config(cfg_path, config.to_dict(), option="--out")
+        if resumed and not resume and has_results:
+            msg = f"{str(out)!r} already holds results of this config and resume=False; pass resume=True (drop --no-resume) to continue it, or a new out_dir (--out)"
+            raise RunFolderError(msg)
+        table.open()
+        done = {
+            result_key(r["task"], r["estimator"], r["true_mi"], r["seed"]) for r in read_results(out)
+        }
+        meta = meta or {}
         session: dict[str, Any] = {
             "start": _now(),
             "end": None,
             "computed": 0,
             "wall_seconds": None,
+            "workers": workers,
+            "scheduler": scheduler,
         }
         env = environment()
         session["environment"] = env
@@ -467,80 +495,67 @@ def run(
             "sessions": sessions,
             **({"compressors": meta["compressors"]} if "compressors" in meta else {}),
         }
-        _write_json(meta_path, meta)
+        atomic_write_json(meta_path, meta)
 
         t_wall = time.perf_counter()
         gen_seconds = 0.0
         status = "interrupted"
-        bar = _progress(
-            config.n_estimates, len(done & _planned_keys(config)), progress, config.name
-        )
-        writer = _ResultsWriter(csv_path)
-        banks: dict[str, Any] = {}
+        comp_info: dict[str, dict[str, dict[str, Any]]] = {}
+        bar = None
         try:
-            for task in config.tasks.values():
-                n = config.task_n(task)
-                ests = config.estimators_for(task)
-                if task.compressors:
-                    from .compressed import CompressorBank
+            from .compressed import cache_stem, write_cache
 
-                    banks[task.name] = CompressorBank(out, task)
-                for true_mi in config.mi_grid:
-                    for seed in config.seeds:
-                        todo = [
-                            e
-                            for e in ests
-                            if e.runs_at(true_mi)
-                            and result_key(task.name, e.name, true_mi, seed) not in done
-                        ]
-                        if not todo:
-                            continue
-                        ss = _seed_sequence(task.name, true_mi, seed)
-                        est_seed = int(ss.generate_state(1)[0])
-                        t0 = time.perf_counter()
-                        try:
-                            sample = task.sample(true_mi, n, np.random.default_rng(ss))
-                            x, y, gen_error = sample.x, sample.y, ""
-                        except Exception as err:  # noqa: BLE001 - recorded, not fatal
-                            x = y = None
-                            gen_error = _one_line(
-                                f"data generation failed: {type(err).__name__}: {err}"
-                            )
-                        gen_seconds += time.perf_counter() - t0
-                        codes: dict[str, Any] = {}
-                        for est in todo:
-                            if bar is not None:
-                                bar.set_postfix_str(
-                                    f"{task.name} {est.name} I={true_mi:g} seed={seed}",
-                                    refresh=False,
-                                )
-                            ex, ey, err_text = x, y, gen_error
-                            if est.codes is not None and not gen_error:
-                                ex, ey, err_text = _codes_for(
-                                    banks[task.name], est.codes, x, y, codes
-                                )
-                            row = _run_point(
-                                config, task, est, true_mi, seed, n, ex, ey, err_text, est_seed
-                            )
-                            writer.append(row)
-                            done.add(result_key(task.name, est.name, true_mi, seed))
-                            session["computed"] += 1
-                            if bar is not None:
-                                bar.update(1)
+            blobs, records, fit_jobs = _compressor_jobs(config, out, done)
+            for (t, c), record in records.items():
+                comp_info.setdefault(t, {})[c] = {**record, "source": "cache", "encode_seconds": 0.0}
+            errors: dict[tuple[str, str], str] = {}
+
+            def fitted(job: FitJob, res: FitResult) -> None:
+                key = (job.task, job.compressor)
+                if res.error or res.blob is None:
+                    errors[key] = res.error
+                    comp_info.setdefault(job.task, {})[job.compressor] = {"source": "failed", "error": res.error, "encode_seconds": 0.0}
+                    return
+                spec = config.tasks[job.task].compressor_specs[job.compressor]
+                write_cache(cache_stem(out, job.task, job.compressor), spec, res.blob, res.suffix, res.details)
+                blobs[key] = (res.blob, res.suffix)
+                comp_info.setdefault(job.task, {})[job.compressor] = {
+                    "spec": spec.to_dict(), **res.details, "source": "fitted", "encode_seconds": 0.0,
+                }
+
+            _map(fit_compressor, fit_jobs, fitted, workers=workers, scheduler=scheduler, description="compressors")
+            jobs = _point_jobs(config, done, blobs, errors)
+            if workers == 1 and scheduler is None:
+                bar = _progress(config.n_estimates, len(done & _planned_keys(config)), progress, config.name)
+
+            def arrived(job: PointJob, res: PointResult) -> None:
+                nonlocal gen_seconds
+                table.append(res.rows)
+                for row in res.rows:
+                    done.add(result_key(row["task"], row["estimator"], row["true_mi"], row["seed"]))
+                session["computed"] += len(res.rows)
+                gen_seconds += res.generator_seconds
+                for c, secs in res.encode_seconds.items():
+                    info = comp_info.setdefault(job.task, {}).setdefault(c, {"encode_seconds": 0.0})
+                    info["encode_seconds"] = round(info.get("encode_seconds", 0.0) + secs, 3)
+                if bar is not None:
+                    bar.set_postfix_str(f"{job.task} I={job.true_mi:g} seed={job.seed}", refresh=False)
+                    bar.update(len(res.rows))
+
+            _map(compute_point, jobs, arrived, workers=workers, scheduler=scheduler, description=f"{config.name} grid points")
             status = "complete"
         finally:
-            writer.close()
             if bar is not None:
                 bar.close()
             rows = read_results(out)
             session["end"] = _now()
             session["wall_seconds"] = round(time.perf_counter() - t_wall, 3)
             session["generator_seconds"] = round(gen_seconds, 3)
-            if banks:
-                session["compressors"] = {t: b.info for t, b in banks.items()}
+            if comp_info:
+                session["compressors"] = comp_info
                 merged = dict(meta.get("compressors", {}))
-                for t, b in banks.items():
-                    for cname, info in b.info.items():
+                for t, infos in comp_info.items():
+                    for cname, info in infos.items():
                         prev = merged.setdefault(t, {}).get(cname, {})
                         if info.get("source") == "cache" and prev:
                             info = {
@@ -560,7 +575,7 @@ def run(
             meta["n_failed"] = sum(1 for r in rows if r["error"])
             if status == "complete":
                 meta["finished"] = session["end"]
-            _write_json(meta_path, meta)
+            atomic_write_json(meta_path, meta)
 
     if report:
         from .report import write_report
@@ -587,67 +602,6 @@ def _planned_keys(config: BenchConfig) -> set[tuple]:
         for e, mi in config.planned(t)
         for s in config.seeds
     }
-
-
-def _codes_for(
-    bank: Any, name: str, x: np.ndarray | None, y: np.ndarray | None, cache: dict[str, Any]
-) -> tuple[np.ndarray | None, np.ndarray | None, str]:
-    """Codes of one grid point's data with the task compressor ``name`` (encoded once per point)."""
-    if name not in cache:
-        try:
-            cx, cy = bank.encode(name, x, y)
-            cache[name] = (cx, cy, "")
-        except Exception as err:  # noqa: BLE001 - recorded in every row that needs these codes
-            cache[name] = (None, None, _one_line(f"compression failed: {err}"))
-    return cache[name]
-
-
-def _run_point(
-    config: BenchConfig,
-    task: Any,
-    est: Any,
-    true_mi: float,
-    seed: int,
-    n: int,
-    x: np.ndarray | None,
-    y: np.ndarray | None,
-    gen_error: str,
-    est_seed: int,
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "task": task.name,
-        "estimator": est.name,
-        "true_mi": true_mi,
-        "seed": seed,
-        "n": n,
-        "estimate": math.nan,
-        "stderr": math.nan,
-        "seconds": math.nan,
-        "error": gen_error,
-        "warnings": "",
-        "ci_low": math.nan,
-        "ci_high": math.nan,
-    }
-    if gen_error:
-        return row
-    options = config.options_for(task, est)
-    options.setdefault("random_state", est_seed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        t0 = time.perf_counter()
-        try:
-            value, stderr, *interval = _estimate_one(est.method, options, x, y)
-        except Exception as err:  # noqa: BLE001 - an estimator failure is a result
-            row["error"] = _one_line(f"{type(err).__name__}: {err}")
-        else:
-            row["estimate"], row["stderr"] = value, stderr
-            if interval:
-                row["ci_low"], row["ci_high"] = interval
-        row["seconds"] = round(time.perf_counter() - t0, 6)
-    if caught:
-        msgs = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
-        row["warnings"] = _one_line(" | ".join(msgs))
-    return row
 
 
 def _summary_timings(rows: list[dict[str, Any]], sessions: list[dict[str, Any]]) -> dict[str, Any]:
