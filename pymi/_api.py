@@ -137,36 +137,84 @@ def _own_names(func: Any) -> tuple[str, ...]:
 
 
 def entropy(x: Any, method: str = DEFAULT_ENTROPY_METHOD, *, k: int | None = None, base: str = "nats", **options: Any) -> Estimate:
-    """Estimate the differential entropy h(X).
+    """Estimate the differential entropy h(X), in nats by default.
 
     Parameters
     ----------
     x : array_like, shape (n_samples, ...)
-        Samples (numpy array or torch tensor); trailing dimensions are flattened.
-    method : str
-        A method with ``capabilities.entropy`` in :func:`pymi.methods`
-        (``"wkl"``, ``"kl"``, ``"kde"``, ``"gaussian"``); default
+        Samples, one per row (numpy array or torch tensor, float32 or float64);
+        trailing dimensions are flattened, shape (n,) is one feature.
+    method : str, default "wkl"
+        A method with ``capabilities.entropy`` in :func:`pymi.methods`:
+        ``"wkl"`` (weighted Kozachenko–Leonenko, Berrett, Samworth & Yuan, Ann.
+        Statist. 2019), ``"kl"`` (Kozachenko & Leonenko, 1987), ``"kde"``
+        (leave-one-out Gaussian KDE) or ``"gaussian"`` (plug-in); default
         :data:`DEFAULT_ENTROPY_METHOD`.
     k : int, optional
-        Neighbour order for kNN methods (default 5).
-    base : {"nats", "bits", "dits"}
-        Unit of the result (natural log by default).
-    **options
-        Passed to the estimator class (``whiten``, ``backend``, ``nan_policy``,
-        ``ties``, ``random_state``, ``n_jobs``, ``device``, ...).
+        Neighbour order of the kNN methods (default 5).
+    base : {"nats", "bits", "dits"}, default "nats"
+        Unit of the result.
+
+    Other Parameters
+    ----------------
+    whiten : bool, default True
+        Whiten ``x`` with its covariance first and add back 1/2 log det of the
+        covariance (Butakov et al., ICLR 2024); kl, wkl and kde.
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}, default "auto"
+        Neighbour-search engine of kl and wkl ("faiss" needs ``pymi[faiss]``).
+    max_weight_norm : float, default 50
+        wkl: largest L1 norm of the weights accepted (see :class:`pymi.estimators.WKL`).
+    bandwidth : {"ml", "lscv"} or float, default "ml"
+        kde: bandwidth selection (maximum leave-one-out likelihood or least-squares
+        cross-validation) or a fixed bandwidth in whitened units.
+    nan_policy : {"raise", "omit"}, default "raise"
+        ``"omit"`` drops the rows that hold a NaN or inf.
+    ties : {"jitter", "raise"}, default "jitter"
+        Duplicate rows (zero neighbour distances): add tiny Gaussian noise and
+        warn (:class:`pymi.TiesWarning`), or raise.
+    jitter_scale : float, optional
+        Noise for ``ties="jitter"`` in units of each column's standard deviation
+        (default 1e-10, at least 64 float steps).
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
+        Seed of every random step (jitter, subsampling).
+    n_jobs : int or None, default -1
+        Threads of the compiled kernels: -1, 0 or None for all cores, else a
+        positive integer (at most 2**31 - 1).
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        Where the kernels run; "auto" uses a GPU when pymi was built with CUDA
+        and one is visible.
 
     Returns
     -------
     Estimate
-        ``value`` and ``stderr`` in ``base`` units.
+        ``value`` and ``stderr`` in ``base`` units; ``params`` records what was used.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, or data the method cannot use (NaN under
+        ``nan_policy="raise"``, constant columns, too few rows); the message
+        says how to fix it.
+    TypeError
+        For an option the method does not take (the message suggests the
+        option probably meant, e.g. ``k`` for ``n_neighbors``) or non-float data.
+
+    See Also
+    --------
+    mutual_information : I(X; Y) with the same options.
+    pymi.estimators.WKL, pymi.estimators.KL, pymi.estimators.KDE, pymi.estimators.Gaussian :
+        the estimator classes (the same options as constructor arguments).
 
     Examples
     --------
     >>> import numpy as np, pymi
     >>> x = np.random.default_rng(0).standard_normal((2000, 2))
     >>> est = pymi.entropy(x)          # true value log(2 pi e) = 2.838 nats
-    >>> abs(est.value - 2.838) < 0.1
+    >>> bool(abs(est.value - 2.838) < 0.1)
     True
+    >>> est_bits = pymi.entropy(x, "kl", k=3, base="bits", random_state=0, n_jobs=1)
+    >>> est_bits.unit
+    'bits'
     """
     info = get_method(method)
     if not info.capabilities.entropy:
@@ -190,28 +238,32 @@ def mutual_information(
     latent_dim: int | tuple[int | None, int | None] | None = None,
     **options: Any,
 ) -> Estimate:
-    """Estimate the mutual information I(X; Y).
+    """Estimate the mutual information I(X; Y), in nats by default.
 
     Parameters
     ----------
     x, y : array_like, shape (n_samples, ...)
-        Row-aligned samples (numpy arrays or torch tensors); trailing
-        dimensions are flattened. With ``discrete_y=True``, ``y`` holds labels.
-    method : str
-        A method in :func:`pymi.methods` (``"cksg"``, ``"kl"``, ``"wkl"``, ``"ksg"``,
-        ``"kde"``, ``"gaussian"``, ``"mine"``); default :data:`DEFAULT_MI_METHOD`,
-        ``"cksg"``: KSG on normal scores calibrated against a Gaussian reference of
-        the same covariance (:class:`pymi.estimators.CalibratedKSG`), which also
-        returns an interval (``Estimate.interval``). Entropy-sum methods (kl, wkl,
-        kde) whiten every term separately, as in Butakov et al. (ICLR 2024); "mine"
-        is the neural Donsker–Varadhan bound (needs PyTorch).
+        Row-aligned samples, one per row (numpy arrays or torch tensors, float32
+        or float64); trailing dimensions are flattened, shape (n,) is one
+        feature. With ``discrete_y=True``, ``y`` holds one class label per row.
+    method : str, default "cksg"
+        A method in :func:`pymi.methods`; default :data:`DEFAULT_MI_METHOD`,
+        ``"cksg"``: KSG on normal scores calibrated against a Gaussian reference
+        of the same covariance (:class:`pymi.estimators.CalibratedKSG`), which
+        also returns an interval (``Estimate.interval``). ``"ksg"`` is Kraskov,
+        Stögbauer & Grassberger (Phys. Rev. E 2004), algorithm 1; ``"kl"``,
+        ``"wkl"`` and ``"kde"`` sum entropy terms, each whitened separately
+        (Butakov et al., ICLR 2024); ``"gaussian"`` is the plug-in estimate;
+        ``"mine"`` the neural Donsker–Varadhan bound of Belghazi et al. (ICML
+        2018; needs PyTorch).
     k : int, optional
-        Neighbour order for kNN methods (default 5).
-    discrete_y : bool
-        Labels: I = h(X) - sum_y p(y) h(X | Y=y).
-    base : {"nats", "bits", "dits"}
+        Neighbour order of the kNN methods (cksg, ksg, kl, wkl; default 5).
+    discrete_y : bool, default False
+        ``y`` holds class labels: I = h(X) - sum_y p(y) h(X | Y=y) (for ksg and
+        cksg, the estimator of Ross, PLoS ONE 2014).
+    base : {"nats", "bits", "dits"}, default "nats"
         Unit of the result.
-    compress : {None, "ae", "pca"}
+    compress : {None, "ae", "pca"}, default None
         Lossy compression before estimation (Butakov et al., ICLR 2024): an
         autoencoder ("ae": convolutional for images, MLP for vectors) or PCA.
         By default (``cross_fit=True``) the rows are split at random into two
@@ -224,20 +276,106 @@ def mutual_information(
         selects it. Needs ``latent_dim``. By the data-processing inequality the
         result estimates a lower bound of I(X; Y), tight when the encoder is
         injective on the data.
-    latent_dim : int or (int or None, int or None)
-        Code size for both sides, or per side (None keeps a side as is).
-    **options
-        Passed to the estimator class; with ``compress``, also ``shared``,
-        ``cross_fit``, ``train_fraction``, ``progress`` and
-        ``compressor_options`` (a dict for the compressor, e.g.
-        ``{"max_steps": 2000, "patience": 10}``).
+    latent_dim : int or (int or None, int or None), optional
+        Code size with ``compress``, for both sides or per side (None keeps a
+        side as is).
+
+    Other Parameters
+    ----------------
+    nan_policy : {"raise", "omit"}, default "raise"
+        ``"omit"`` drops every row with a NaN or inf in x or y (rows stay
+        aligned; missing labels count too).
+    ties : {"jitter", "raise"}, default "jitter"
+        Duplicate rows (zero neighbour distances): add tiny Gaussian noise and
+        warn (:class:`pymi.TiesWarning`), or raise.
+    jitter_scale : float, optional
+        Noise for ``ties="jitter"`` in units of each column's standard deviation
+        (default 1e-10, at least 64 float steps).
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
+        Seed of every random step (jitter, normal-score ties, Gaussian
+        references, subsamples, compression, training): the same seed gives the
+        same result.
+    n_jobs : int or None, default -1
+        Threads of the compiled kernels: -1, 0 or None for all cores, else a
+        positive integer (at most 2**31 - 1).
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        Where the kernels run; "auto" uses a GPU when pymi was built with CUDA
+        and one is visible.
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}, default "auto"
+        Neighbour-search engine of the kNN methods ("faiss" needs ``pymi[faiss]``).
+    whiten : bool, default True
+        kl, wkl, kde and ksg: whiten each term (each side for ksg) with its
+        covariance first; ``False`` uses the data as given.
+    n_references, copula, n_subsamples, interval_level
+        cksg: Gaussian references averaged (default 1), normal scores first
+        (default True), disjoint subsamples of the interval (default 4; 0 for
+        none) and its nominal coverage (default 0.9); see
+        :class:`pymi.estimators.CalibratedKSG`.
+    max_weight_norm : float, default 50
+        wkl: largest L1 norm of the weights accepted (:class:`pymi.estimators.WKL`).
+    bandwidth : {"ml", "lscv"} or float, default "ml"
+        kde: bandwidth selection, or a fixed bandwidth in whitened units
+        (:class:`pymi.estimators.KDE`).
+    hidden, critic, conv_channels, lr, batch_size, max_epochs, max_steps, patience, validation_fraction, test_fraction, ema_decay, n_blocks, max_pairs, weight_decay, progress
+        mine: the critic network and its training (:class:`pymi.estimators.MINE`);
+        ``progress`` also shows the compressor's training.
+    shared, cross_fit, train_fraction, compressor_options
+        With ``compress``: one compressor for x and y (``shared=True``), the
+        split described above, and a dict of compressor arguments (e.g.
+        ``{"max_steps": 2000, "patience": 10}``; see :mod:`pymi.compression`).
 
     Returns
     -------
     Estimate
-        With ``compress``, ``params["compression"]`` records the compressors
-        and the split (both fits under ``"folds"`` when cross-fitting), and
-        ``n`` is the number of scored rows (all rows when cross-fitting).
+        ``value``, ``stderr`` (and for cksg ``interval``) in ``base`` units;
+        ``params`` records what was used. With ``compress``,
+        ``params["compression"]`` records the compressors and the split (both
+        fits under ``"folds"`` when cross-fitting), and ``n`` is the number of
+        scored rows (all rows when cross-fitting).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, rows that do not match, data the method cannot
+        use (NaN under ``nan_policy="raise"``, constant columns, too few rows;
+        input that looks transposed gets a ``.T`` hint); the message says how
+        to fix it.
+    TypeError
+        For an option the method does not take (the message suggests the
+        option probably meant, e.g. ``k`` for ``n_neighbors``) or integer data
+        without ``discrete_y``.
+
+    See Also
+    --------
+    entropy : h(X) with the same options.
+    pymi.methods : the methods and what each can do.
+    pymi.estimators.CalibratedKSG : the default method as a class.
+
+    Examples
+    --------
+    Correlated Gaussians, where I(X; Y) = -1/2 log(1 - rho**2) per dimension:
+
+    >>> import numpy as np, pymi
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((2000, 2))
+    >>> y = 0.8 * x + 0.6 * rng.standard_normal((2000, 2))   # rho = 0.8: I = 1.022 nats
+    >>> est = pymi.mutual_information(x, y, random_state=0)
+    >>> bool(abs(est.value - 1.022) < 0.1)
+    True
+    >>> est.interval is not None       # the default method also gives an interval
+    True
+
+    Other methods and options, and class labels:
+
+    >>> est = pymi.mutual_information(x, y, "ksg", k=3, base="bits", n_jobs=1)
+    >>> labels = (x[:, 0] > 0).astype(int)        # a function of x: I = H(Y) = log 2
+    >>> est = pymi.mutual_information(x, labels, "kl", discrete_y=True, random_state=0)
+    >>> bool(abs(est.value - np.log(2)) < 0.05)
+    True
+
+    Compression (slow: trains on half the rows twice):
+
+    >>> est = pymi.mutual_information(x, y, compress="pca", latent_dim=1)  # doctest: +SKIP
     """
     info = get_method(method)
     caps = info.capabilities
