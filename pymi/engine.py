@@ -122,9 +122,7 @@ def map_tasks(
 # ----------------------------------------------------------------- arguments
 
 
-def _check_args(
-    fn: Any, workers: Any, scheduler: Any, on_result: Any, description: Any
-) -> None:
+def _check_args(fn: Any, workers: Any, scheduler: Any, on_result: Any, description: Any) -> None:
     if not callable(fn):
         msg = f"fn must be a callable of one task; got {type(fn).__name__} {fn!r}"
         raise TypeError(msg)
@@ -197,8 +195,12 @@ def _progress(total: int, description: str) -> Iterator[Any]:
         bar.close()
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 160
+
+
 def _name(task: Any, index: int, total: int, description: str) -> str:
-    return f"{description} task {index + 1} of {total}: {reprlib.repr(task)}"
+    return f"{description} task {index + 1} of {total}: {_REPR.repr(task)}"
 
 
 def _add_note(err: BaseException, note: str) -> None:

@@ -185,7 +185,10 @@ def test_callables_are_checked():
 
 def test_unreachable_scheduler_is_a_connection_error():
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        with pytest.raises(ConnectionError, match=r"no Dask scheduler answered at scheduler='tcp://127.0.0.1:9'.*dask scheduler"):
+        with pytest.raises(
+            ConnectionError,
+            match=r"no Dask scheduler answered at scheduler='tcp://127.0.0.1:9'.*dask scheduler",
+        ):
             map_tasks(_square, [1], scheduler="tcp://127.0.0.1:9", on_result=lambda t, r: None)
 
 
