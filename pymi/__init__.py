@@ -39,6 +39,7 @@ from ._api import (
 )
 from ._estimate import Estimate
 from .conditional import conditional_mutual_information, transfer_entropy
+from .feature_selection import mutual_info_classif, mutual_info_regression, pairwise_mutual_information
 from .significance import PermutationTestResult, permutation_test
 from ._plausibility import ImplausibleEstimateWarning
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
@@ -66,7 +67,10 @@ __all__ = [
     "entropy",
     "make_estimator",
     "methods",
+    "mutual_info_classif",
+    "mutual_info_regression",
     "mutual_information",
+    "pairwise_mutual_information",
     "permutation_test",
     "transfer_entropy",
 ]
