@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 from pymi.ib import ConfigMismatchError, IBConfig, NoisyCNN, RunStore, layer_outputs, run  # noqa: E402
-from pymi.ib.experiment import artefact_notes  # noqa: E402
+from pymi.ib.estimation import artefact_notes  # noqa: E402
 from pymi.ib.plots import MIN_SMOOTH_POINTS, smooth  # noqa: E402
 from pymi.ib.storage import read_csv  # noqa: E402
 
@@ -187,7 +187,7 @@ def test_same_seed_same_numbers_and_resume_is_exact(full_run, tmp_path, monkeypa
     assert max(r["epoch"] for r in read_csv(split / "mi.csv")) == 2  # rows already on disk
     monkeypatch.setattr(RunStore, "save_checkpoint", real_save)
 
-    run(split_cfg, plots=False, verbose=False)  # drops epoch 2's rows, redoes epoch 2
+    run(split_cfg, plots=False, verbose=False)  # redoes epoch 2; its new rows supersede the old
     _same(_strip_timing(read_csv(split / "mi.csv")), _strip_timing(read_csv(run_dir / "mi.csv")))
     _same(
         _strip_timing(read_csv(split / "epochs.csv")),
@@ -312,7 +312,7 @@ def test_label_estimator_is_used_for_i_l_y_only():
     """label_estimator='ksg' replaces the estimator of I(L;Y) (Ross 2014, k as
     configured) and leaves I(X;L) as it was."""
     import pymi
-    from pymi.ib.experiment import estimate_layers
+    from pymi.ib.estimation import estimate_layers
 
     rng = np.random.default_rng(3)
     n = 600
@@ -385,26 +385,26 @@ def test_missing_data_writes_nothing(tmp_path):
     from pymi.ib.experiment import RunSetupError
 
     run_dir = tmp_path / "r"
-    with pytest.raises(RunSetupError, match=r"mnist test split not found"):
+    with pytest.raises(RunSetupError, match=r"mnist test split \(IDX files\) was not found in .*nowhere.*--root DIR"):
         run(_config(str(tmp_path / "nowhere"), run_dir), plots=False, verbose=False)
     assert not run_dir.exists()
 
 
 def test_second_process_on_a_run_folder_is_refused(idx_root, tmp_path, capsys):
-    import os
+    from test_runs import hold_lock
 
-    from pymi._runlock import RunFolderInUseError
     from pymi.cli import main
+    from pymi.runs import RunFolderInUseError
 
     run_dir = tmp_path / "r"
     run_dir.mkdir()
-    (run_dir / ".lock").write_text(str(os.getppid()))  # a live process holds it
-    with pytest.raises(RunFolderInUseError, match=r"in use by process \d+"):
-        run(_config(idx_root, run_dir), plots=False, verbose=False)
-    assert sorted(p.name for p in run_dir.iterdir()) == [".lock"]
     argv = ["ib", "--root", str(idx_root), "--run-dir", str(run_dir), "--device", "cpu", "--quiet",
-            "--n-train", str(N_TRAIN), "--n-eval", str(N_EVAL)]
-    assert main(argv) == 2
+            "--n-train", str(N_TRAIN), "--n-eval", str(N_EVAL)]  # fmt: skip
+    with hold_lock(run_dir) as pid:
+        with pytest.raises(RunFolderInUseError, match=rf"in use by process {pid}\b"):
+            run(_config(idx_root, run_dir), plots=False, verbose=False)
+        assert sorted(p.name for p in run_dir.iterdir()) == [".lock", ".lock.owner"]
+        assert main(argv) == 2
     assert "in use by process" in capsys.readouterr().err
 
 
@@ -446,4 +446,183 @@ def test_data_that_does_not_fit_the_classifier(tmp_path, shape, label_max, patte
     _write_idx(root / "t10k-labels-idx1-ubyte", (np.arange(n) % (label_max + 1)).astype(np.uint8), 2049)
     with pytest.raises(RunSetupError, match=pattern):
         run(_config(str(root), tmp_path / "r"), plots=False, verbose=False)
+    assert not (tmp_path / "r").exists()
+
+
+# ------------------------------------------------------------------ damaged run folders
+
+
+def _stopped_run(idx_root, run_dir, epoch=0):
+    cfg = _config(idx_root, run_dir, epochs=1)
+    run(cfg, stop_after=epoch, plots=False, verbose=False)
+    return cfg
+
+
+def test_torn_last_row_of_mi_csv_does_not_break_the_next_run(idx_root, tmp_path, full_run):
+    """Non-regression: a torn last row of mi.csv made every later run fail
+    ("could not convert string to float: 'L1'")."""
+    ref = tmp_path / "ref"
+    run(_config(idx_root, ref, epochs=1), plots=False, verbose=False)
+    run_dir = tmp_path / "r"
+    cfg = _stopped_run(idx_root, run_dir)
+    with open(run_dir / "mi.csv", "a") as fh:
+        fh.write("1,L")  # the crash cut a write short
+    run(cfg, plots=False, verbose=False)
+    assert (run_dir / "mi.csv").read_text().count("\n1,L1,I(X;L),") == 1
+    _same(_strip_timing(read_csv(run_dir / "mi.csv")), _strip_timing(read_csv(ref / "mi.csv")))
+
+
+def test_damage_in_the_middle_of_mi_csv_is_one_line_and_kept(idx_root, tmp_path, capsys):
+    from pymi.cli import main
+    from pymi.runs import RunFileError
+
+    run_dir = tmp_path / "r"
+    cfg = _stopped_run(idx_root, run_dir)
+    lines = (run_dir / "mi.csv").read_text().splitlines(keepends=True)
+    lines[2] = "0,L1\n"
+    (run_dir / "mi.csv").write_text("".join(lines))
+    with pytest.raises(RunFileError, match=r"mi.csv', line 3 \(MI per epoch and layer\): 2 fields instead of 6"):
+        run(cfg, plots=False, verbose=False)
+    assert (run_dir / "mi.csv").read_text() == "".join(lines)  # history never overwritten
+    argv = ["ib", "--root", str(idx_root), "--run-dir", str(run_dir), "--epochs", "1", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pymi ib: ") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "pattern"),
+    [
+        ("metadata_corrupt", r"metadata.json' \(the run's history\) is not valid JSON .*repair it or move it away"),
+        ("config_binary", r"config.json' \(the run's configuration\) is not UTF-8 text"),
+        ("config_folder", r"config.json' \(the run's configuration\) is a folder, not a file"),
+        ("checkpoint_empty", r"checkpoint.pt' \(the checkpoint of the last epoch\) is empty \(0 bytes\); delete it"),
+        ("checkpoint_crafted", r"checkpoint.pt' .* holds objects other than tensors .*pymi never runs code"),
+        ("codes_objects", r"input_codes.npy' .* holds Python objects"),
+        ("epochs_folder", r"epochs.csv' \(training per epoch\): is a folder"),
+    ],
+)
+def test_damaged_or_misplaced_files_are_one_line_errors(idx_root, tmp_path, monkeypatch, capsys, damage, pattern):
+    """Non-regression: raw UnicodeDecodeError, IsADirectoryError, EOFError tracebacks; a
+    corrupt metadata.json silently replaced."""
+    import shutil
+
+    from pymi.cli import main
+    from pymi.runs import RunFileError
+
+    run_dir = tmp_path / "r"
+    cfg = _stopped_run(idx_root, run_dir)
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("PYMI_TEST_MARKER", str(marker))
+    if damage == "metadata_corrupt":
+        (run_dir / "metadata.json").write_text('{"sessions": [')
+    elif damage == "config_binary":
+        (run_dir / "config.json").write_bytes(b"\x89PNG\r\n\x1a\n\xff")
+    elif damage == "config_folder":
+        (run_dir / "config.json").unlink()
+        (run_dir / "config.json").mkdir()
+    elif damage == "checkpoint_empty":
+        (run_dir / "checkpoint.pt").write_bytes(b"")
+    elif damage == "checkpoint_crafted":
+        from test_runs import _RunsCode
+
+        torch.save({"epoch": 0, "model": _RunsCode(), "optimizer": {}}, run_dir / "checkpoint.pt")
+    elif damage == "codes_objects":
+        from test_runs import _RunsCode
+
+        np.save(run_dir / "input_codes.npy", np.array([_RunsCode()], dtype=object), allow_pickle=True)
+    elif damage == "epochs_folder":
+        (run_dir / "epochs.csv").unlink()
+        (run_dir / "epochs.csv").mkdir()
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    with pytest.raises(RunFileError, match=pattern):
+        run(cfg, plots=False, verbose=False)
+    after = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file() and p.name in before}
+    if damage in ("metadata_corrupt", "config_binary", "config_folder", "epochs_folder"):
+        assert after == before  # refused before anything is written
+    argv = ["ib", "--root", str(idx_root), "--run-dir", str(run_dir), "--n-train", str(N_TRAIN),
+            "--n-eval", str(N_EVAL), "--epochs", "1", "--lr", "3e-3", "--batch-size", "64",
+            "--input-ae-epochs", "1", "--device", "cpu", "--seed", "3", "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pymi ib: ") and len(err.strip().splitlines()) == 1, err
+    assert not marker.exists()
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_run_dir_that_is_a_file_is_one_line(idx_root, tmp_path, capsys):
+    """Non-regression: a --run-dir that is a file gave a FileExistsError traceback."""
+    from pymi.cli import main
+    from pymi.runs import RunFolderError
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(RunFolderError, match=r"afile' exists and is not a folder; pass run_dir \(--run-dir\)"):
+        run(_config(idx_root, tmp_path / "afile"), plots=False, verbose=False)
+    argv = ["ib", "--root", str(idx_root), "--run-dir", str(tmp_path / "afile"), "--quiet",
+            "--n-train", str(N_TRAIN), "--n-eval", str(N_EVAL)]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pymi ib: ") and "not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_result_files_follow_the_umask(full_run):
+    """Non-regression: config.json, metadata.json, checkpoint.pt and .npy files were 0600."""
+    import stat
+
+    run_dir, _ = full_run
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run_dir.iterdir() if p.is_file() and p.name != ".lock"}
+    assert modes["config.json"] == modes["mi.csv"] == modes["ib_plane.png"], modes
+    assert len(set(modes.values())) == 1, modes
+
+
+# ------------------------------------------------------------------ messages and figures
+
+
+def test_epoch_lines_name_both_quantities_and_the_unit(idx_root, tmp_path, capsys):
+    run(_config(idx_root, tmp_path / "r", epochs=1), plots=False, verbose=True)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch ")]
+    assert len(lines) == 2
+    for line in lines:
+        assert "nats: L1 I(X;L)=" in line and " I(L;Y)=" in line
+        assert all(f"{layer} I(X;L)=" in line for layer in LAYERS)
+
+
+def _mi_rows(n_epochs, offset):
+    rows = []
+    for e in range(n_epochs):
+        for q, v in (("I(X;L)", 1.0 + 0.1 * e + offset), ("I(L;Y)", 0.5 + 0.05 * e + offset)):
+            rows.append({"epoch": e, "layer": "L1", "quantity": q, "value": v, "stderr": 0.05, "seconds": 0.0})
+    return rows
+
+
+def test_information_plane_legend_zero_and_negative_note():
+    from pymi.ib.plots import plane_figure
+
+    fig = plane_figure(_mi_rows(MIN_SMOOTH_POINTS + 2, 0.0), n_eval=90)
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "smoothed (Savitzky-Golay + low-pass)" in labels and "zero" in labels and "H(Y) = log 10" in labels
+    ax = fig.axes[0]
+    zero_lines = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    assert {tuple(ln.get_ydata()) for ln in zero_lines} >= {(0.0, 0.0)}
+    assert {tuple(ln.get_xdata()) for ln in zero_lines} >= {(0.0, 0.0)}
+    assert not [t for t in fig.texts if "bias" in t.get_text()]  # all positive: no note
+    negative = plane_figure(_mi_rows(3, -2.0), n_eval=90)
+    notes = [t.get_text() for t in negative.texts if "bias" in t.get_text()]
+    assert notes == ["Values below zero are estimator bias at small n (n = 90): the true MI is >= 0."]
+    assert "smoothed (Savitzky-Golay + low-pass)" not in [
+        t.get_text() for leg in negative.legends for t in leg.get_texts()
+    ]  # 3 epochs: too few to smooth, no legend entry for a line that is not drawn
+
+
+def test_fashion_without_files_names_the_real_fixes(tmp_path, monkeypatch, capsys):
+    """Non-regression: `pymi ib --data fashion` suggested download=True, which the CLI lacks."""
+    from pymi.cli import main
+    from pymi.datasets import mnist
+
+    monkeypatch.setattr(mnist, "FASHION_DIR", tmp_path / "no-fashion")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["ib", "--data", "fashion", "--run-dir", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "download" not in err
+    assert "apt-get install dataset-fashion-mnist" in err and "--root DIR" in err
     assert not (tmp_path / "r").exists()

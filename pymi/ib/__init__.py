@@ -26,9 +26,13 @@ from typing import Any
 _EXPORTS = {
     "IBConfig": "config",
     "RUNTIME_FIELDS": "config",
-    "H_Y": "experiment",
-    "estimate_layers": "experiment",
-    "load_data": "experiment",
+    "derive_seed": "config",
+    "IBData": "data",
+    "load_data": "data",
+    "H_Y": "estimation",
+    "artefact_notes": "estimation",
+    "estimate_layers": "estimation",
+    "RunSetupError": "experiment",
     "run": "experiment",
     "LAYER_NAMES": "model",
     "MultiplicativeNoise": "model",
@@ -37,6 +41,7 @@ _EXPORTS = {
     "plot_run": "plots",
     "ConfigMismatchError": "storage",
     "RunStore": "storage",
+    "read_csv": "storage",
 }
 
 __all__ = sorted(_EXPORTS)

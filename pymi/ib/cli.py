@@ -22,7 +22,13 @@ __all__ = ["add_parser", "config_from_args", "main"]
 # (flag, IBConfig field, type, help)
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("--data", "data", str, "mnist (default) or fashion"),
-    ("--root", "root", str, "folder with the IDX files (default: built-in locations)"),
+    (
+        "--root",
+        "root",
+        str,
+        "folder with the IDX files (default: the MNIST test split shipped with pymi; "
+        "Fashion-MNIST from `apt-get install dataset-fashion-mnist`)",
+    ),
     ("--train-split", "train_split", str, "IDX split of the training set: test (default) or train"),
     ("--eval-split", "eval_split", str, "IDX split of the evaluation set: test (default) or train"),
     ("--n-train", "n_train", int, "training samples (default 8000)"),
@@ -150,31 +156,29 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .._runlock import RunFolderInUseError
+    from ..runs import RunFolderError
     from .experiment import RunSetupError, run
     from .plots import plot_run
-    from .storage import ConfigMismatchError
 
     try:
         config = config_from_args(args)
     except (ValueError, TypeError) as exc:
         print(f"pymi ib: {exc}", file=sys.stderr)
         return 2
-    if args.plots_only:
-        if not (Path(config.run_dir) / "config.json").is_file():
-            print(
-                f"pymi ib: --plots-only needs a run folder (with config.json); "
-                f"{str(config.run_dir)!r} is not one: check --run-dir",
-                file=sys.stderr,
-            )
-            return 2
-        for path in plot_run(config.run_dir):
-            print(f"wrote {path}")
-        return 0
     try:
+        if args.plots_only:
+            if not (Path(config.run_dir) / "config.json").is_file():
+                msg = (
+                    f"--plots-only needs a run folder (with config.json); "
+                    f"{str(config.run_dir)!r} is not one: check --run-dir"
+                )
+                raise RunSetupError(msg)
+            for path in plot_run(config.run_dir):
+                print(f"wrote {path}")
+            return 0
         with _sigterm_as_interrupt():
             run_dir = run(config, stop_after=args.stop_after, verbose=not args.quiet)
-    except (RunSetupError, ConfigMismatchError, RunFolderInUseError) as exc:
+    except (RunSetupError, RunFolderError) as exc:
         print(f"pymi ib: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

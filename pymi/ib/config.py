@@ -11,17 +11,27 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RUNTIME_FIELDS", "IBConfig"]
+__all__ = ["RUNTIME_FIELDS", "IBConfig", "derive_seed"]
 
 #: Fields that may change between sessions of the same run folder: where it lives,
 #: where and with how many threads it runs, and how many epochs it goes on for.
 #: (Bit-identical resumption additionally needs the same ``device`` and ``n_jobs``.)
 RUNTIME_FIELDS = ("run_dir", "device", "n_jobs", "epochs", "progress")
 
+# Tags that derive independent seeds from IBConfig.seed.
+_SPLIT, _INPUT_AE, _MODEL, _SHUFFLE, _TORCH, _ESTIMATOR, _LAYER_AE = range(1, 8)
+
 _DATA = ("mnist", "fashion")
 _SPLITS = ("test", "train")
 _LAYER_COMPRESSORS = ("pca", "mlp_ae")
 _DEVICES = ("auto", "cpu", "cuda")
+
+
+def derive_seed(seed: int, *tags: int) -> int:
+    """An independent 31-bit seed for the stream named by ``tags`` (numpy SeedSequence)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, *tags]).generate_state(1, np.uint32)[0] >> 1)
 
 
 @dataclass(frozen=True)

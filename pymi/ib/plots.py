@@ -3,7 +3,8 @@
 * ``ib_plane.png``: one panel per layer, x = I(X; L), y = I(L; Y) (nats), raw points
   coloured by epoch with error bars (horizontal: stderr of I(X; L), vertical: stderr
   of I(L; Y)), a smoothed trajectory (Savitzky--Golay, then a zero-phase Butterworth
-  low-pass, as in Butakov et al., ICLR 2024), a dashed line at H(Y) = log 10.
+  low-pass, as in Butakov et al., ICLR 2024), a dashed line at H(Y) = log 10, dotted
+  zero lines and a legend; a note when estimates are negative (estimator bias).
 * ``ib_mi_epochs.png``: I(X; L) and I(L; Y) against the epoch, one line per layer.
 * ``ib_training.png``: loss and accuracy curves.
 """
@@ -17,9 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from .storage import read_csv
+from .storage import RunStore, read_csv
 
-__all__ = ["plot_information_plane", "plot_mi_epochs", "plot_run", "plot_training", "smooth"]
+__all__ = [
+    "plane_figure",
+    "plot_information_plane",
+    "plot_mi_epochs",
+    "plot_run",
+    "plot_training",
+    "smooth",
+]
 
 H_Y = math.log(10.0)
 #: Fewest points for which a smoothed trajectory is drawn (filtfilt needs > 9 for order 2).
@@ -126,28 +134,25 @@ def _layers(mi_rows: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def plot_information_plane(
+def plane_figure(
     mi_rows: list[dict[str, Any]],
-    path: str | os.PathLike[str],
     *,
     title: str | None = None,
     h_y: float = H_Y,
-) -> Path:
-    """One panel per layer: I(L; Y) against I(X; L), coloured by epoch (nats).
-
-    Error bars: ``xerr`` = stderr of I(X; L), ``yerr`` = stderr of I(L; Y). The
-    smoothed trajectory is omitted for runs with fewer than
-    :data:`MIN_SMOOTH_POINTS` estimation epochs.
-    """
+    n_eval: int | None = None,
+) -> Any:
+    """The information-plane figure (see :func:`plot_information_plane`) as a matplotlib Figure."""
     import matplotlib
     from matplotlib import cm, colors
+    from matplotlib.lines import Line2D
 
     layers = _layers(mi_rows)
     epochs_all = np.array([r["epoch"] for r in mi_rows], dtype=float)
     norm = colors.Normalize(vmin=float(epochs_all.min()), vmax=max(float(epochs_all.max()), 1.0))
     cmap = matplotlib.colormaps["viridis"]
-    fig = _figure(figsize=(3.3 * len(layers) + 1.0, 3.6))
+    fig = _figure(figsize=(3.3 * len(layers) + 1.0, 4.2))
     axes = fig.subplots(1, len(layers), squeeze=False)
+    smoothed = negative = False
     for ax, layer in zip(axes[0], layers, strict=True):
         ep, x, xe = _series(mi_rows, layer, "I(X;L)")
         ep_y, y, ye = _series(mi_rows, layer, "I(L;Y)")
@@ -160,19 +165,64 @@ def plot_information_plane(
         ax.scatter(x, y, c=ep, cmap=cmap, norm=norm, s=12, zorder=2, edgecolors="none")
         sx, sy = smooth(x, ep), smooth(y, ep)
         if sx is not None and sy is not None:
-            ax.plot(sx, sy, color="crimson", lw=1.4, zorder=3, label="smoothed")
+            ax.plot(sx, sy, color="crimson", lw=1.4, zorder=3)
+            smoothed = True
         ax.axhline(h_y, ls="--", color="k", lw=0.8)
+        # zero marked on both axes: estimates below it are bias, the true MI is >= 0
+        ax.axhline(0.0, ls=":", color="0.4", lw=0.8, zorder=0)
+        ax.axvline(0.0, ls=":", color="0.4", lw=0.8, zorder=0)
+        negative |= bool(np.any(x[np.isfinite(x)] < 0) or np.any(y[np.isfinite(y)] < 0))
         ax.set_title(layer)
         ax.set_xlabel("I(X; L) [nats]")
         ax.grid(alpha=0.3)
         top = max(h_y, float(np.nanmax(y + np.nan_to_num(ye))) if np.isfinite(y).any() else h_y)
         ax.set_ylim(top=top * 1.05 + 0.02)
-    axes[0][0].set_ylabel("I(L; Y) [nats]  (dashed: H(Y) = log 10)")
+    axes[0][0].set_ylabel("I(L; Y) [nats]")
+    handles = [
+        Line2D([], [], ls="none", marker="o", ms=4, color=cmap(0.6), label="estimate ± stderr"),
+        Line2D([], [], ls="--", color="k", lw=0.8, label="H(Y) = log 10"),
+        Line2D([], [], ls=":", color="0.4", lw=0.8, label="zero"),
+    ]
+    if smoothed:
+        handles.insert(
+            1,
+            Line2D([], [], color="crimson", lw=1.4, label="smoothed (Savitzky-Golay + low-pass)"),
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
     fig.colorbar(
         cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0].tolist(), label="epoch", shrink=0.9
     )
     if title:
         fig.suptitle(title)
+    if negative:
+        size = f" (n = {n_eval})" if n_eval else ""
+        fig.text(
+            0.01,
+            0.01,
+            f"Values below zero are estimator bias at small n{size}: the true MI is >= 0.",
+            fontsize=7,
+            color="0.25",
+        )
+    return fig
+
+
+def plot_information_plane(
+    mi_rows: list[dict[str, Any]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    h_y: float = H_Y,
+    n_eval: int | None = None,
+) -> Path:
+    """One panel per layer: I(L; Y) against I(X; L), coloured by epoch (nats).
+
+    Error bars: ``xerr`` = stderr of I(X; L), ``yerr`` = stderr of I(L; Y). A legend
+    names the points, the smoothed trajectory (omitted for runs with fewer than
+    :data:`MIN_SMOOTH_POINTS` estimation epochs), the H(Y) ceiling and the zero lines;
+    when an estimate is negative, a note says that this is the estimator's bias at
+    small ``n_eval`` (the true MI is never negative).
+    """
+    fig = plane_figure(mi_rows, title=title, h_y=h_y, n_eval=n_eval)
     path = Path(path)
     fig.savefig(path, dpi=130)
     return path
@@ -255,17 +305,14 @@ def plot_run(
     out_dir : path-like, optional
         Where to put the PNGs (default: ``run_dir``).
     """
-    import json
-
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir
     out.mkdir(parents=True, exist_ok=True)
     mi_rows = read_csv(run_dir / "mi.csv")
     epoch_rows = read_csv(run_dir / "epochs.csv")
-    cfg_path = run_dir / "config.json"
+    cfg = RunStore(run_dir).read_json(run_dir / "config.json")
     title = None
-    if cfg_path.is_file():
-        cfg = json.loads(cfg_path.read_text())
+    if cfg is not None:
         title = (
             f"{cfg['data']}: n_eval={cfg['n_eval']}, lr={cfg['lr']:g}, sigma={cfg['sigma']:g}, "
             f"{cfg['estimator']}{_k_note(cfg['estimator'], cfg['k'])} on "
@@ -275,7 +322,8 @@ def plot_run(
             title += f"; I(L;Y) by {cfg['label_estimator']}{_k_note(cfg['label_estimator'], cfg['k'])}"
     paths = []
     if mi_rows:
-        paths.append(plot_information_plane(mi_rows, out / "ib_plane.png", title=title))
+        n_eval = cfg.get("n_eval") if cfg else None
+        paths.append(plot_information_plane(mi_rows, out / "ib_plane.png", title=title, n_eval=n_eval))
         paths.append(plot_mi_epochs(mi_rows, out / "ib_mi_epochs.png", title=title))
     if epoch_rows:
         paths.append(plot_training(epoch_rows, out / "ib_training.png", title=title))

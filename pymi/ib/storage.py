@@ -12,33 +12,45 @@ Layout of ``run_dir``::
     eval_indices.npy   which rows of the IDX split form the evaluation set
     ib_*.png           figures
 
-Rows are appended (flush + fsync) as soon as an epoch is done, *before* its
-checkpoint is written; on resume, rows of epochs newer than the checkpoint (an
-epoch interrupted between the two writes) are dropped, so nothing is duplicated
-and nothing that was checkpointed is lost. Whole-file writes go through a
-temporary file in the same folder and ``os.replace`` (atomic on POSIX).
+The three tables are append-only (:class:`pymi.runs.Table`): rows are appended
+(flush + fsync) as soon as an epoch is done, *before* its checkpoint is written. An
+epoch interrupted between the two writes is computed again on resume and its rows
+appended again; readers keep the last row per key (epoch, layer, quantity), so
+nothing is duplicated and nothing already written is rewritten. A torn last line is
+cut off when the folder is opened; damage anywhere else is refused with a one-line
+:class:`pymi.runs.RunFileError`. Whole files are written atomically with the user's
+umask; the checkpoint loads with ``weights_only=True``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..runs import (
+    ConfigMismatchError,
+    RunFileError,
+    Table,
+    atomic_write_json,
+    ensure_config,
+    ensure_folder,
+    load_npy,
+    load_torch,
+    read_json,
+    save_npy,
+    save_torch,
+)
+
 __all__ = [
     "EPOCH_FIELDS",
     "MI_FIELDS",
+    "NOTE_FIELDS",
     "ConfigMismatchError",
     "RunStore",
-    "atomic_write_bytes",
     "read_csv",
 ]
 
@@ -59,82 +71,48 @@ EPOCH_FIELDS = (
     "estimate_seconds",
     "mi_seconds",
 )
-
 #: Columns of ``notes.csv``.
 NOTE_FIELDS = ("epoch", "layer", "note")
 
-
-class ConfigMismatchError(ValueError):
-    """The run folder holds a run made with a different configuration."""
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(path.parent)
+_FIX = "only the last line may be incomplete; repair the line, or pass another run_dir (--run-dir)"
+_TABLES: dict[str, tuple[dict[str, type], tuple[str, ...], str]] = {
+    "mi.csv": (
+        {"epoch": int, "layer": str, "quantity": str, "value": float, "stderr": float, "seconds": float},
+        ("epoch", "layer", "quantity"),
+        "MI per epoch and layer",
+    ),
+    "epochs.csv": (
+        {"epoch": int, **{f: float for f in EPOCH_FIELDS[1:]}},
+        ("epoch",),
+        "training per epoch",
+    ),
+    "notes.csv": ({"epoch": int, "layer": str, "note": str}, NOTE_FIELDS, "notes of the run"),
+}
+_OPTION = "run_dir (--run-dir)"
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    msg = f"cannot store {type(obj).__name__} in JSON"
-    raise TypeError(msg)
-
-
-def _format(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
+def _table(path: Path) -> Table:
+    columns, key, what = _TABLES[path.name]
+    return Table(path, columns, key=key, what=what, fix=_FIX)
 
 
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Rows of a run CSV as dicts; numeric columns parsed (empty cells become NaN)."""
+    """Rows of ``mi.csv``, ``epochs.csv`` or ``notes.csv``: typed, the last row per key.
+
+    Numeric cells are parsed (empty ones become NaN); a missing file gives ``[]``.
+
+    Raises
+    ------
+    pymi.runs.RunFileError
+        If the file is damaged anywhere but in its last line.
+    ValueError
+        If ``path`` is not one of the three tables of a run folder.
+    """
     path = Path(path)
-    if not path.is_file():
-        return []
-    rows = []
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            parsed: dict[str, Any] = {}
-            for key, text in row.items():
-                if key in ("layer", "quantity", "note"):
-                    parsed[key] = text
-                elif key == "epoch":
-                    parsed[key] = int(text)
-                else:
-                    parsed[key] = float(text) if text != "" else float("nan")
-            rows.append(parsed)
-    return rows
+    if path.name not in _TABLES:
+        msg = f"read_csv reads the tables of an ib run folder ({', '.join(_TABLES)}); got {str(path)!r}"
+        raise ValueError(msg)
+    return _table(path).read()
 
 
 class RunStore:
@@ -143,7 +121,7 @@ class RunStore:
     Parameters
     ----------
     run_dir : str or path-like
-        The folder; created if missing.
+        The folder; created by :meth:`prepare`.
     """
 
     def __init__(self, run_dir: str | os.PathLike[str]) -> None:
@@ -156,6 +134,9 @@ class RunStore:
         self.input_codes_path = self.dir / "input_codes.npy"
         self.eval_indices_path = self.dir / "eval_indices.npy"
         self.notes_path = self.dir / "notes.csv"
+        self.input_ae_path = self.dir / "input_autoencoder.pt"
+        self.input_ae_record_path = self.dir / "input_autoencoder.json"
+        self._tables = {p.name: _table(p) for p in (self.mi_path, self.epochs_path, self.notes_path)}
 
     # ------------------------------------------------------------------ config
     def prepare(
@@ -164,7 +145,7 @@ class RunStore:
         identity: dict[str, Any],
         defaults: dict[str, Any] | None = None,
     ) -> bool:
-        """Create the folder and write ``config.json``, or check it against an existing one.
+        """Create the folder, check every file in it, write or check ``config.json``.
 
         Parameters
         ----------
@@ -185,145 +166,99 @@ class RunStore:
         ------
         ConfigMismatchError
             If ``config.json`` exists and differs in any identity field.
+        pymi.runs.RunFolderError
+            If ``run_dir`` is a file, or a file in it is damaged (:class:`pymi.runs.RunFileError`).
         """
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if self.config_path.is_file():
-            old = json.loads(self.config_path.read_text())
-            implied = defaults or {}
-            old = {**{k: v for k, v in implied.items() if k not in old}, **old}
-            diffs = [
-                f"{key}: stored {old.get(key, '<missing>')!r}, requested {value!r}"
-                for key, value in identity.items()
-                if _normalise(old.get(key, _MISSING)) != _normalise(value)
-            ]
-            if diffs:
-                msg = (
-                    f"{self.dir} holds a run with a different configuration ("
-                    + "; ".join(diffs)
-                    + "). Resuming would mix two experiments: pass another run_dir "
-                    "(--run-dir), rerun with the stored settings, or delete the folder"
-                )
-                raise ConfigMismatchError(msg)
-            self.write_json(self.config_path, config)
-            return True
-        self.write_json(self.config_path, config)
-        self.append_rows(self.notes_path, NOTE_FIELDS, [], header_only=True)
-        return False
+        ensure_folder(self.dir, option=_OPTION)
+        self.read_metadata()
+        for table in self._tables.values():
+            table.read()  # refuse damage before anything is written
+        if not self.config_path.exists() and any(p.exists() for p in (self.mi_path, self.checkpoint_path)):
+            msg = f"{str(self.dir)!r} holds results without a config.json; it is not a pymi ib run folder, pass another {_OPTION}"
+            raise RunFileError(msg)
+        resumed = ensure_config(
+            self.config_path, config, option=_OPTION, compare=list(identity), defaults=defaults
+        )
+        for table in self._tables.values():
+            table.open()
+        return resumed
 
     def write_json(self, path: Path, obj: Any) -> None:
         """Atomically write ``obj`` as indented JSON."""
-        text = json.dumps(obj, indent=2, sort_keys=True, default=_json_default, allow_nan=True)
-        atomic_write_bytes(path, (text + "\n").encode())
+        atomic_write_json(path, obj, sort_keys=True)
 
     def read_json(self, path: Path) -> Any:
-        """Read a JSON file of the run (``None`` if missing)."""
-        return json.loads(path.read_text()) if path.is_file() else None
+        """Read a JSON file of the run (``None`` if missing; damage is a :class:`pymi.runs.RunFileError`)."""
+        return read_json(path, what="a file of the ib run", fix=f"move it away, or pass another {_OPTION}")
+
+    def read_metadata(self) -> dict[str, Any]:
+        """The run's ``metadata.json`` (empty for a new run); a damaged one is refused, not replaced."""
+        meta = read_json(
+            self.metadata_path, what="the run's history", fix="repair it or move it away"
+        )
+        if meta is not None and not isinstance(meta, dict):
+            msg = f"{str(self.metadata_path)!r} (the run's history) holds a JSON {type(meta).__name__}, not a table; repair it or move it away"
+            raise RunFileError(msg)
+        return meta or {}
 
     # ------------------------------------------------------------------- rows
-    def append_rows(
-        self,
-        path: Path,
-        fields: Sequence[str],
-        rows: Iterable[dict[str, Any]],
-        *,
-        header_only: bool = False,
-    ) -> None:
-        """Append ``rows`` to the CSV at ``path`` (header on first write), then flush and fsync.
-
-        ``header_only=True`` creates the file with its header even without rows.
-        """
-        rows = list(rows)
-        if not rows and not (header_only and not path.is_file()):
-            return
-        new = not path.is_file() or path.stat().st_size == 0
-        with open(path, "a", newline="") as fh:
-            writer = csv.writer(fh)
-            if new:
-                writer.writerow(fields)
-            for row in rows:
-                writer.writerow([_format(row.get(f)) for f in fields])
-            fh.flush()
-            os.fsync(fh.fileno())
-
     def append_mi(self, rows: Iterable[dict[str, Any]]) -> None:
         """Append MI rows (:data:`MI_FIELDS`)."""
-        self.append_rows(self.mi_path, MI_FIELDS, rows)
+        self._tables["mi.csv"].append(rows)
 
     def append_epoch(self, row: dict[str, Any]) -> None:
         """Append one per-epoch row (:data:`EPOCH_FIELDS`)."""
-        self.append_rows(self.epochs_path, EPOCH_FIELDS, [row])
+        self._tables["epochs.csv"].append([row])
 
     def append_notes(self, rows: Iterable[dict[str, Any]]) -> None:
         """Append notes (estimator warnings, failed estimates, H(Y) artefacts) to ``notes.csv``."""
-        self.append_rows(self.notes_path, NOTE_FIELDS, rows)
-
-    def truncate_after(self, epoch: int) -> int:
-        """Drop CSV rows of epochs after ``epoch`` (work not covered by the checkpoint).
-
-        Returns the number of rows dropped.
-        """
-        dropped = 0
-        for path in (self.mi_path, self.epochs_path, self.notes_path):
-            if not path.is_file():
-                continue
-            with open(path, newline="") as fh:
-                lines = list(csv.reader(fh))
-            if not lines:
-                continue
-            header, body = lines[0], lines[1:]
-            keep = [r for r in body if r and int(r[0]) <= epoch]
-            if len(keep) == len(body):
-                continue
-            dropped += len(body) - len(keep)
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow(header)
-            writer.writerows(keep)
-            atomic_write_bytes(path, buf.getvalue().encode())
-        return dropped
+        self._tables["notes.csv"].append(rows)
 
     def read_mi(self) -> list[dict[str, Any]]:
-        """All MI rows so far."""
-        return read_csv(self.mi_path)
+        """All MI rows so far (the last row per epoch, layer and quantity)."""
+        return self._tables["mi.csv"].read()
 
     def read_epochs(self) -> list[dict[str, Any]]:
-        """All per-epoch rows so far."""
-        return read_csv(self.epochs_path)
+        """All per-epoch rows so far (the last row per epoch)."""
+        return self._tables["epochs.csv"].read()
+
+    def read_notes(self) -> list[dict[str, Any]]:
+        """All notes so far."""
+        return self._tables["notes.csv"].read()
 
     # ------------------------------------------------------------ checkpoints
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """Atomically write the checkpoint (``torch.save`` to a temp file, then rename)."""
-        import torch
-
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        atomic_write_bytes(self.checkpoint_path, buf.getvalue())
+        """Atomically write the checkpoint (tensors and plain data)."""
+        save_torch(self.checkpoint_path, state)
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        """The last checkpoint, or ``None`` when the run has none yet."""
-        if not self.checkpoint_path.is_file():
-            return None
-        import torch
+        """The last checkpoint (``weights_only=True``), or ``None`` when the run has none yet.
 
-        return torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        Raises
+        ------
+        pymi.runs.RunFileError
+            If the checkpoint is empty, truncated, a folder, or needs pickled code
+            (:class:`pymi.runs.UnsafeFileError`).
+        """
+        state = load_torch(
+            self.checkpoint_path,
+            what="the checkpoint of the last epoch",
+            fix="delete it to restart the run from epoch 0 (its rows are recomputed), or pass another run_dir (--run-dir)",
+        )
+        if state is not None and not (isinstance(state, dict) and {"epoch", "model", "optimizer"} <= set(state)):
+            msg = f"{str(self.checkpoint_path)!r} is not a checkpoint of pymi ib (no epoch, model and optimizer); delete it to restart the run from epoch 0"
+            raise RunFileError(msg)
+        return state
+
+    def save_model(self, path: Path, state: dict[str, Any]) -> None:
+        """Atomically write a model's state (tensors and plain data)."""
+        save_torch(path, state)
 
     # ------------------------------------------------------------------ arrays
     def save_array(self, path: Path, array: np.ndarray) -> None:
         """Atomically write a ``.npy`` file."""
-        buf = io.BytesIO()
-        np.save(buf, array, allow_pickle=False)
-        atomic_write_bytes(path, buf.getvalue())
+        save_npy(path, array)
 
     def load_array(self, path: Path) -> np.ndarray | None:
-        """Read a ``.npy`` file of the run (``None`` if missing)."""
-        return np.load(path, allow_pickle=False) if path.is_file() else None
-
-
-_MISSING = object()
-
-
-def _normalise(value: Any) -> Any:
-    """Make JSON-loaded and in-memory values comparable (tuples vs lists, int vs float)."""
-    if value is _MISSING:
-        return value
-    return json.loads(json.dumps(value, sort_keys=True, default=_json_default))
+        """Read a ``.npy`` file of the run without pickle (``None`` if missing)."""
+        return load_npy(path, what="an array of the ib run", fix=f"delete it (it is recomputed), or pass another {_OPTION}")
