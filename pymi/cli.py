@@ -1,8 +1,9 @@
-"""Command line: ``pymi demo``, ``pymi estimate`` (and ``pymi bench``, ``pymi ib`` where installed)."""
+"""Command line: ``pymi demo``, ``pymi estimate`` (and ``pymi bench``, ``pymi ib``, ``pymi sweep`` where installed)."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
@@ -77,9 +78,28 @@ def _estimate(args: argparse.Namespace) -> int:
     for cols in (cols_x, cols_y):
         if isinstance(cols, str):
             return _fail("estimate", cols)
+    if args.k is not None and not pymi.methods()[args.method].capabilities.takes_k:
+        with_k = [name for name, info in pymi.methods().items() if info.capabilities.takes_k]
+        return _fail(
+            "estimate",
+            f"--k is a neighbour count and --method {args.method} takes none; drop --k or use "
+            f"one of {', '.join(with_k)}",
+        )
+    from ._validation import check_n_jobs
+
+    try:
+        check_n_jobs(args.n_jobs, name="--n-jobs")
+    except ValueError as err:
+        return _fail("estimate", str(err))
+    options = {"k": args.k, "random_state": args.seed, "n_jobs": args.n_jobs, "nan_policy": args.nan_policy}
     try:
         est = pymi.mutual_information(
-            data[:, cols_x], data[:, cols_y], args.method or pymi.DEFAULT_MI_METHOD, discrete_y=args.discrete_y, base=args.base
+            data[:, cols_x],
+            data[:, cols_y],
+            args.method,
+            discrete_y=args.discrete_y,
+            base=args.base,
+            **options,
         )
     except (ValueError, TypeError) as err:
         return _fail("estimate", str(err))
@@ -87,32 +107,138 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: reStructuredText markup of docstrings: ``literal``, :role:`~target`, :role:`target`, `text`.
+_RST = (
+    (re.compile(r"``(.+?)``", re.S), r"\1"),
+    (re.compile(r":[a-z]+(?::[a-z]+)?:`~?(?:[\w.]*\.)?([^`<]+?)(?: <[^>]+>)?`"), r"\1"),
+    (re.compile(r"(?<![\w`])`([^`\n]+)`(?![\w`])"), r"\1"),
+)
+
+
+def plain_text(text: str) -> str:
+    """``text`` without reStructuredText markup, as a terminal shows it.
+
+    ``pymi demo`` becomes pymi demo and :class:`pymi.ib.IBConfig` becomes
+    IBConfig (the docstrings that serve as help texts are also the docs site's
+    source).
+    """
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class _PlainFormatterMixin:
+    """Strips reStructuredText markup from descriptions, epilogs and option help before wrapping."""
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(plain_text(text))  # type: ignore[misc]
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        return plain_text(super()._expand_help(action))  # type: ignore[misc]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose help is plain text (also for the sub-commands it creates)."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        base = self.formatter_class
+        plain = type(f"Plain{base.__name__}", (_PlainFormatterMixin, base), {})  # type: ignore[arg-type]
+        return plain(prog=self.prog)
+
+
+def _mi_method_names() -> list[str]:
+    """The methods ``pymi estimate --method`` accepts (MI for continuous or labelled y)."""
+    import pymi
+
+    return [
+        name
+        for name, info in pymi.methods().items()
+        if info.capabilities.mutual_information or info.capabilities.discrete_y
+    ]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pymi", description=__doc__)
+    """The ``pymi`` argument parser with every installed sub-command."""
+    import pymi
+
+    parser = _Parser(prog="pymi", description=__doc__)
     from importlib.metadata import version
 
     parser.add_argument("--version", action="version", version=f"pymi {version('pymi')}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="pymi COMMAND --help describes its options"
+    )
 
-    demo = sub.add_parser("demo", help="estimate MI on built-in correlated Gaussians")
+    demo = sub.add_parser(
+        "demo",
+        help="estimate MI on built-in correlated Gaussians",
+        description="Estimate I(X;Y) with every method on correlated Gaussians with known MI.",
+    )
     demo.add_argument("--n", type=int, default=5000, help="samples (default 5000)")
     demo.add_argument("--dim", type=int, default=2, help="dimension of X and of Y (default 2)")
     demo.add_argument("--mi", type=float, default=2.0, help="true MI in nats (default 2)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=0, help="seed of the data and the estimators (default 0)")
     demo.set_defaults(func=_demo)
 
-    est = sub.add_parser("estimate", help="MI between column groups of a .npy or .csv table")
-    est.add_argument("file")
-    est.add_argument("--x", required=True, help="comma-separated column indices of X")
-    est.add_argument("--y", required=True, help="comma-separated column indices of Y")
+    methods = _mi_method_names()
+    est = sub.add_parser(
+        "estimate",
+        help="MI between column groups of a .npy or .csv table",
+        description=(
+            "Estimate I(X;Y) between two groups of columns of a table (rows are samples) "
+            "and print it with its standard error (and interval, for cksg)."
+        ),
+        epilog="example: pymi estimate data.csv --x 0,1 --y 2 --method ksg --k 3 --seed 0",
+    )
+    est.add_argument("file", help="a 2-D table: .npy, or comma-separated text (.csv)")
+    est.add_argument("--x", required=True, help="comma-separated column indices of X, e.g. 0,1")
+    est.add_argument("--y", required=True, help="comma-separated column indices of Y, e.g. 2")
     est.add_argument(
         "--method",
-        default=None,
-        help="MI method, one of pymi.methods() (default: pymi's default, calibrated KSG 'cksg')",
+        default=pymi.DEFAULT_MI_METHOD,
+        choices=methods,
+        metavar="{" + ",".join(methods) + "}",
+        help=f"estimator (default {pymi.DEFAULT_MI_METHOD}: calibrated KSG, with an interval)",
     )
-    est.add_argument("--discrete-y", action="store_true")
-    est.add_argument("--base", default="nats", choices=["nats", "bits", "dits"])
-    est.add_argument("--skip-header", type=int, default=0)
+    est.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help="neighbour order of the kNN methods (cksg, ksg, kl, wkl; default 5)",
+    )
+    est.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="random seed (jitter of ties, references, subsamples): same seed, same result",
+    )
+    est.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="threads: -1 for all cores (default), else a positive number",
+    )
+    est.add_argument(
+        "--discrete-y",
+        action="store_true",
+        help="Y is one column of class labels (integers) instead of continuous values",
+    )
+    est.add_argument(
+        "--nan-policy",
+        default="raise",
+        choices=["raise", "omit"],
+        help="rows with NaN/inf: refuse them (default) or drop them",
+    )
+    est.add_argument(
+        "--base", default="nats", choices=["nats", "bits", "dits"], help="unit of the result (default nats)"
+    )
+    est.add_argument(
+        "--skip-header",
+        type=int,
+        default=0,
+        metavar="N",
+        help="lines to skip at the top of a .csv file (default 0; 1 for a header line)",
+    )
     est.set_defaults(func=_estimate)
 
     for module in ("pymi.bench.cli", "pymi.ib.cli", "pymi.sweep.cli"):
