@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import json
 import os
 import subprocess
@@ -510,3 +511,80 @@ def test_cli_no_resume_on_results_keeps_the_runner_message(tmp_path, capsys):
     assert main(["bench", "--quick", "--out", str(out), "--no-progress", "--no-resume"]) == 2
     err = capsys.readouterr().err
     assert "None" not in err and "no-resume" in err
+
+
+# ----------------------------------------------------------------------------- run folder damage
+
+
+def test_corrupt_metadata_is_refused_not_replaced(tmp_path, capsys):
+    """Non-regression: a corrupt metadata.json was silently replaced (the run's history lost)."""
+    out = bench.run(tiny(), out_dir=tmp_path / "r", progress=False, report=False)
+    (out / "metadata.json").write_text('{"sessions": [{"start": ')
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(runner.RunFileError, match=r"metadata.json' \(the run's history\) is not valid JSON .*repair it or move it away"):
+        bench.run(tiny(), out_dir=out, progress=False, report=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(tiny().to_dict()))
+    assert bench_main([str(cfg), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("pymi bench: error: ") and "metadata.json" in err[-1]
+
+
+@pytest.mark.parametrize(
+    ("damage", "pattern"),
+    [
+        ("results_binary", r"results.csv', line 6 \(pymi bench results\): is not UTF-8 text"),
+        ("config_binary", r"config.json' \(the run's configuration\) is not UTF-8 text"),
+        ("config_folder", r"config.json' \(the run's configuration\) is a folder"),
+        ("results_folder", r"results.csv' \(pymi bench results\): is a folder"),
+    ],
+)
+def test_damaged_or_misplaced_files_are_one_line_errors(tmp_path, capsys, damage, pattern):
+    """Non-regression: UnicodeDecodeError and IsADirectoryError tracebacks."""
+    out = bench.run(tiny(), out_dir=tmp_path / "r", progress=False, report=False)
+    if damage == "results_binary":
+        with open(out / "results.csv", "ab") as fh:
+            fh.write(b"g2,kl,\xff\xfe,0\n")
+    elif damage == "config_binary":
+        (out / "config.json").write_bytes(b"\xff\xd8\xff\xe0 a JPEG")
+    elif damage == "config_folder":
+        (out / "config.json").unlink()
+        (out / "config.json").mkdir()
+        (out / "results.csv").unlink()
+    else:
+        (out / "results.csv").unlink()
+        (out / "results.csv").mkdir()
+    with pytest.raises(RunFolderError, match=pattern):
+        bench.run(tiny(), out_dir=out, progress=False, report=False)
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(tiny().to_dict()))
+    assert bench_main([str(cfg), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("pymi bench: error: ")
+
+
+@pytest.mark.parametrize(("argv", "match"), [(["--workers", "0"], r"workers must be an int >= 1"),
+                                             (["--scheduler", " "], r"scheduler must be the address")])
+def test_workers_and_scheduler_are_checked(tmp_path, capsys, argv, match):
+    assert bench_main(["--quick", "--out", str(tmp_path / "r"), *argv]) == 2
+    assert re.search(match, capsys.readouterr().err)
+    with pytest.raises(bench.ConfigError, match=match):
+        bench.run(tiny(), out_dir=tmp_path / "r", **{"workers": 0} if "--workers" in argv else {"scheduler": " "})
+
+
+def _rows(out):
+    keep = [f for f in bench.CSV_FIELDS if f != "seconds"]
+    return sorted(tuple(r[f] for f in keep) for r in bench.read_results(out))
+
+
+def test_two_workers_give_the_serial_table(tmp_path):
+    """bench --workers 2 on a real LocalCluster: the same rows and values as in-process."""
+    pytest.importorskip("distributed")
+    cfg = tiny(mi_grid=[0.0, 1.0, 2.0])
+    serial = bench.run(cfg, out_dir=tmp_path / "serial", progress=False, report=False)
+    parallel = bench.run(cfg, out_dir=tmp_path / "two", progress=False, report=False, workers=2)
+    assert len(_rows(parallel)) == 6
+    assert _rows(parallel) == _rows(serial)
+    meta = json.loads((parallel / "metadata.json").read_text())
+    assert meta["sessions"][-1]["workers"] == 2 and meta["status"] == "complete"

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..runs import blas_threads
 from .tasks import BenchConfig
 
 __all__ = [
@@ -87,7 +88,16 @@ class FitResult:
 
 
 def fit_compressor(job: FitJob) -> FitResult:
-    """Train the compressor ``job.compressor`` of ``job.task`` on fresh images; never raises."""
+    """Train the compressor ``job.compressor`` of ``job.task`` on fresh images; never raises.
+
+    BLAS runs on one thread, so that the fit is the same in this process and on a
+    single-threaded worker.
+    """
+    with blas_threads(1):
+        return _fit(job)
+
+
+def _fit(job: FitJob) -> FitResult:
     from .compressed import describe_fit, serialize_compressor, training_images
 
     task = job.config.tasks[job.task]
@@ -165,8 +175,14 @@ def compute_point(job: PointJob) -> PointResult:
 
     An estimator, data generator or compressor that raises is recorded in the row's
     ``error`` column, not raised. The function is pure: the same job gives the same
-    rows (``seconds`` aside) in any process.
+    rows (``seconds`` aside) in any process (BLAS runs on one thread, as on a
+    single-threaded worker; the estimators' ``n_jobs`` options apply as configured).
     """
+    with blas_threads(1):
+        return _point(job)
+
+
+def _point(job: PointJob) -> PointResult:
     config = job.config
     task = config.tasks[job.task]
     n = config.task_n(task)
