@@ -231,8 +231,24 @@ def _map_serial(
 # ------------------------------------------------------------------ on Dask
 
 
-def _call_in_worker(fn: Callable[[Any], Any], task: Any) -> Any:
-    """Run ``fn(task)`` in a worker process with BLAS, OpenMP and PyTorch on one thread.
+class _Opaque:
+    """A task as one object, so that Dask does not look into it (a tuple whose first item
+    is callable would otherwise be read as a task of its graph)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __getstate__(self) -> Any:
+        return self.value
+
+    def __setstate__(self, value: Any) -> None:
+        self.value = value
+
+
+def _call_in_worker(fn: Callable[[Any], Any], task: _Opaque) -> Any:
+    """Run ``fn(task.value)`` in a worker process with BLAS, OpenMP and PyTorch on one thread.
 
     The limits stay in place after the task: a worker process runs one task per
     thread, and restoring process-wide thread pools while another task runs would
@@ -246,7 +262,7 @@ def _call_in_worker(fn: Callable[[Any], Any], task: Any) -> Any:
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != 1:
         torch.set_num_threads(1)
-    return fn(task)
+    return fn(task.value)
 
 
 def _map_distributed(
@@ -288,13 +304,17 @@ def _map_distributed(
                 )
         # keys unique on a shared scheduler; readable on its dashboard
         prefix = f"pymi-{'-'.join(description.split()) or 'task'}-{uuid.uuid4().hex[:8]}"
-        index = {}
-        for i, task in enumerate(tasks):
-            future = client.submit(
-                _call_in_worker, fn, task, key=f"{prefix}-{i}", pure=False, retries=0
-            )
-            index[future] = i
-        pending = as_completed(list(index))
+        futures = client.map(
+            _call_in_worker,
+            [fn] * len(tasks),
+            [_Opaque(task) for task in tasks],
+            key=[f"{prefix}-{i}" for i in range(len(tasks))],
+            pure=False,
+            retries=0,
+        )
+        index = {future: i for i, future in enumerate(futures)}
+        pending = as_completed(futures)
+        del futures
         try:
             for future in pending:
                 i = index.pop(future)
@@ -310,9 +330,14 @@ def _map_distributed(
                         )
                     _add_note(err, note)
                     raise err.with_traceback(tb)
-                result = future.result()
-                future.release()
-                on_result(tasks[i], result)
+                if future.status != "finished":  # cancelled: the scheduler went away
+                    msg = (
+                        f"{_name(tasks[i], i, len(tasks), description)} was {future.status} "
+                        "(the scheduler or the connection to it went away); the results "
+                        "received so far are stored: run the command again to continue"
+                    )
+                    raise RuntimeError(msg)
+                on_result(tasks[i], future.result())
                 bar.update(1)
         finally:
             if index:

@@ -107,6 +107,17 @@ def test_existing_scheduler_gives_the_serial_results(cluster):
     assert sorted((t, r["square"]) for t, r in got) == [(t, t * t) for t in tasks]
 
 
+def _call_pair(task):
+    func, arg = task
+    return func(arg)
+
+
+def test_tasks_reach_fn_unchanged(cluster):
+    # a tuple led by a callable is a task in Dask's graph language; it must stay data
+    got = _collect(_call_pair, [(abs, -3), (len, "ab")], scheduler=cluster.scheduler_address)
+    assert sorted(r for _, r in got) == [2, 3]
+
+
 def test_workers_run_blas_and_torch_on_one_thread(cluster):
     pytest.importorskip("torch")
     pytest.importorskip("threadpoolctl")
