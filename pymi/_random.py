@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
-__all__ = ["RandomStateLike", "check_random_state", "torch_seed"]
+__all__ = ["RandomStateLike", "build_torch_modules", "check_random_state", "torch_seed"]
 
 #: Seeds handed to PyTorch are below this (``torch.manual_seed`` takes 64-bit
 #: integers; 63 bits keep them positive in every signed representation).
@@ -107,3 +108,52 @@ def torch_seed(random_state: RandomStateLike = None) -> int:
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     return int(check_random_state(random_state).integers(0, _SEED_BOUND))
+
+
+def build_torch_modules(build: Any, seed: int) -> Any:
+    """Build PyTorch modules and initialise their weights from a generator of their own.
+
+    ``build()`` runs on PyTorch's ``meta`` device (no memory, no random numbers drawn
+    from the global generator); the modules are then materialised on the CPU and
+    every weight with a fan-in (``Linear``, ``Conv*``, ``ConvTranspose*``) is drawn
+    with PyTorch's default rule, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weight and
+    bias (He et al. 2015 uniform with ``a = sqrt(5)``), from a local
+    ``torch.Generator`` seeded with ``seed``. Other modules (batch norm) are reset by
+    their own deterministic ``reset_parameters``. The global generator is neither
+    read nor changed, so two threads building with the same seed get the same weights.
+
+    Parameters
+    ----------
+    build : callable
+        Returns a module or a tuple of modules.
+    seed : int
+        Seed of the local generator.
+
+    Returns
+    -------
+    Whatever ``build`` returns, on the CPU, initialised.
+    """
+    import math
+
+    import torch
+
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(int(seed))
+    with torch.device("meta"):
+        built = build()
+    modules = built if isinstance(built, tuple) else (built,)
+    materialised = tuple(m.to_empty(device="cpu") for m in modules)
+    with torch.no_grad():
+        for module in materialised:
+            for m in module.modules():
+                weight = getattr(m, "weight", None)
+                if isinstance(weight, torch.nn.Parameter) and weight.dim() >= 2:
+                    fan_in = weight.shape[1] * math.prod(weight.shape[2:])
+                    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    weight.uniform_(-bound, bound, generator=gen)
+                    bias = getattr(m, "bias", None)
+                    if isinstance(bias, torch.nn.Parameter):
+                        bias.uniform_(-bound, bound, generator=gen)
+                elif hasattr(m, "reset_parameters"):
+                    m.reset_parameters()  # batch norm: ones, zeros and fresh running statistics
+    return materialised if isinstance(built, tuple) else materialised[0]

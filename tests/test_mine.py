@@ -172,3 +172,44 @@ def test_mine_units_nan_policy_and_tensors():
     yb = np.vstack([y, [[0.0]], [[np.inf]]])
     res = MINE(nan_policy="omit", **kw).mutual_information(xb, yb)
     assert res.params["n_dropped_nonfinite"] == 2 and res.value == nats.value
+
+
+def test_mine_and_autoencoders_give_the_same_numbers_in_threads():
+    """Non-regression: with random_state=0, MINE differed in 1 of 32 calls from threads
+    (its weights were drawn from PyTorch's global generator); the autoencoders shared that code."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from pymi.compression import ConvAutoencoder, MLPAutoencoder
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 2))
+    y = x + rng.normal(size=(256, 2))
+    images = rng.random((96, 8, 8)).astype(np.float32)
+
+    def mine(_):
+        return MINE(hidden=(8,), batch_size=64, max_epochs=2, random_state=0, **FAST).mutual_information(x, y).value
+
+    def ae(kind):
+        cls, data = (ConvAutoencoder, images) if kind == "conv" else (MLPAutoencoder, images.reshape(96, -1))
+        opts = {"channels": (2,)} if kind == "conv" else {"hidden": (8,)}
+        comp = cls(2, max_epochs=1, batch_size=32, random_state=0, device="cpu", n_jobs=1, progress=False, **opts)
+        return comp.fit(data).transform(data[:8]).tobytes()
+
+    def noise(_):  # another thread drawing from the global generator meanwhile
+        for _ in range(200):
+            torch.rand(64)
+
+    reference = (mine(0), ae("conv"), ae("mlp"))
+    state = torch.get_rng_state()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = [pool.submit(f, a) for _ in range(8) for f, a in ((mine, 0), (ae, "conv"), (ae, "mlp"), (noise, 0))]
+        results = [j.result() for j in jobs]
+    assert results[0::4] == [reference[0]] * 8
+    assert results[1::4] == [reference[1]] * 8
+    assert results[2::4] == [reference[2]] * 8
+    torch.set_rng_state(state)
+    before = torch.get_rng_state()
+    mine(0)
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's global stream is untouched

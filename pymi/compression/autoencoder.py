@@ -27,9 +27,9 @@ from .._torch import (
     progress_bar,
     resolve_device,
     resolve_seed,
-    seeded,
     torch_threads,
 )
+from .._random import build_torch_modules
 from .base import Compressor
 
 __all__ = ["ConvAutoencoder", "MLPAutoencoder"]
@@ -185,8 +185,10 @@ class _TorchAutoencoder(Compressor):
         batch = min(self.batch_size, n_train)
 
         with torch_threads(self.n_jobs):
-            with seeded(seed, dev):
-                encoder, decoder = self._build(torch, tuple(data.shape[1:]))
+            # weights from a generator of their own: the same in any thread
+            encoder, decoder = build_torch_modules(
+                lambda: self._build(torch, tuple(data.shape[1:])), seed
+            )
             encoder.to(dev)
             decoder.to(dev)
             gen = torch.Generator(device=dev)

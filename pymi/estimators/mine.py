@@ -19,14 +19,13 @@ import numpy as np
 
 from .._estimate import Estimate
 from .._params import Integral, Interval, Options, Real, SequenceOf, hint
-from .._random import RandomStateLike
+from .._random import RandomStateLike, build_torch_modules
 from .._torch import (
     TORCH_RUN_CONSTRAINTS,
     import_torch,
     progress_bar,
     resolve_device,
     resolve_seed,
-    seeded,
     to_numpy,
     torch_threads,
 )
@@ -320,8 +319,8 @@ class MINE(Estimator):
             ya = ya[:, None] if ya.ndim == 3 else ya
 
         with torch_threads(self.n_jobs):
-            with seeded(seed, dev):
-                crit = self._build(torch, xa.shape[1:], ya.shape[1:])
+            # weights from a generator of their own: the same in any thread
+            crit = build_torch_modules(lambda: self._build(torch, xa.shape[1:], ya.shape[1:]), seed)
             crit.to(dev)
             gen = torch.Generator(device=dev)
             gen.manual_seed(seed ^ 0x2545F491)
