@@ -39,6 +39,7 @@ from ._api import (
 )
 from ._estimate import Estimate
 from .conditional import conditional_mutual_information, transfer_entropy
+from .discrete import UndersampledWarning, discrete_entropy, mutual_information_mixed, plugin_mutual_information
 from .feature_selection import mutual_info_classif, mutual_info_regression, pairwise_mutual_information
 from .significance import PermutationTestResult, permutation_test
 from ._plausibility import ImplausibleEstimateWarning
@@ -60,9 +61,11 @@ __all__ = [
     "MethodInfo",
     "PermutationTestResult",
     "TiesWarning",
+    "UndersampledWarning",
     "compression",
     "conditional_mutual_information",
     "datasets",
+    "discrete_entropy",
     "estimators",
     "entropy",
     "make_estimator",
@@ -70,7 +73,9 @@ __all__ = [
     "mutual_info_classif",
     "mutual_info_regression",
     "mutual_information",
+    "mutual_information_mixed",
     "pairwise_mutual_information",
     "permutation_test",
+    "plugin_mutual_information",
     "transfer_entropy",
 ]

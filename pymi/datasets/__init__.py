@@ -11,14 +11,17 @@ families (Butakov et al., ICLR 2024): :mod:`pymi.datasets.images` (``gaussian_bu
 Conditional MI and transfer entropy: :func:`conditional_normal` (Gaussian (x, y, z) with
 known I(X; Y | Z), closed form :func:`gaussian_cmi`), :func:`coupled_ar` (coupled AR(1)
 series with known transfer entropy, :func:`var_transfer_entropy` for any VAR(1)).
+Discrete and mixed: :func:`discrete_channel` (two discrete variables), :func:`class_gaussian`
+(labels and a continuous variable), :func:`zero_inflated_normal` (an atom at 0 plus a Gaussian).
 The hard-distribution suite: :data:`HARD_SUITE` of :class:`SuiteTask`,
 :func:`hard_suite`, :func:`draw`. MNIST: :func:`load_mnist`, :func:`read_idx`.
 Every generator returns a :class:`KnownMISample`.
 """
 
-from . import autoregressive, conditional, images, mnist, suite
+from . import autoregressive, conditional, discrete, images, mnist, suite
 from .autoregressive import KnownTESample, coupled_ar, var_transfer_entropy
 from .conditional import KnownCMISample, conditional_normal, gaussian_cmi
+from .discrete import class_gaussian, discrete_channel, pmf_mutual_information, zero_inflated_normal
 from ._sample import KnownMISample
 from .gaussian import correlated_normal, gaussian_entropy, gaussian_mi, pair_correlations
 from .images import correlated_bump, gaussian_bump, rectangles
@@ -34,7 +37,12 @@ __all__ = [
     "KnownCMISample",
     "KnownTESample",
     "autoregressive",
+    "class_gaussian",
     "conditional",
+    "discrete",
+    "discrete_channel",
+    "pmf_mutual_information",
+    "zero_inflated_normal",
     "conditional_normal",
     "coupled_ar",
     "gaussian_cmi",
