@@ -345,3 +345,39 @@ class TestDownload:
         with pytest.raises(FileNotFoundError, match=r"or download=True"):
             load_mnist(split="train", cache_dir=tmp_path / "cache")
         assert not (tmp_path / "cache").exists()
+
+
+def test_gzip_bomb_is_refused_without_decompressing_it(tmp_path):
+    """Non-regression: the IDX reader decompressed without a cap (a 0.6 MB gzip became 1.3 GB).
+
+    The header declares 10 labels; 64 MB of zeros follow. Reading stops after the 10
+    bytes the header implies (+1 to see that more follows).
+    """
+    import gzip
+    import tracemalloc
+
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(bytes([0, 0, 8, 1, 0, 0, 0, 10]) + bytes(range(10)))
+        block = bytes(1 << 20)
+        for _ in range(64):
+            fh.write(block)
+    assert path.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"declares shape \(10,\) of uint8 \(10 data bytes\), found more than 10 data bytes: the file has trailing data"):
+            read_idx(path, expected_magic=2049)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * (1 << 20)  # far below the 64 MB the stream expands to
+
+
+def test_gzip_stream_cut_short_names_the_file(tmp_path):
+    import gzip
+
+    data = gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 200]) + bytes(200))
+    path = tmp_path / "labels.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"labels.gz: expected a valid gzip stream .*truncated or corrupt"):
+        read_idx(path)

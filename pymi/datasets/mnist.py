@@ -24,6 +24,7 @@ import urllib.request
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,20 +80,25 @@ _DOWNLOAD_TIMEOUT_S = 60.0
 # --------------------------------------------------------------------------- IDX reader
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        msg = (
-            f"{path}: expected a valid gzip stream (the file starts with the gzip signature), "
-            f"but decompression failed ({exc}); the file is truncated or corrupt: delete it and "
-            "download it again (load_mnist(..., download=True))"
-        )
-        raise ValueError(msg) from None
+def _gzip_error(path: Path, exc: BaseException) -> ValueError:
+    msg = (
+        f"{path}: expected a valid gzip stream (the file starts with the gzip signature), "
+        f"but decompression failed ({exc}); the file is truncated or corrupt: delete it and "
+        "download it again (load_mnist(..., download=True))"
+    )
+    return ValueError(msg)
+
+
+def _read_exactly(fh: Any, n: int) -> bytes:
+    """Up to ``n`` bytes of ``fh`` (fewer only at the end of the stream)."""
+    chunks, left = [], n
+    while left > 0:
+        block = fh.read(min(left, 1 << 20))
+        if not block:
+            break
+        chunks.append(block)
+        left -= len(block)
+    return b"".join(chunks)
 
 
 def read_idx(path: str | os.PathLike[str], *, expected_magic: int | None = None) -> np.ndarray:
@@ -132,13 +138,50 @@ def read_idx(path: str | os.PathLike[str], *, expected_magic: int | None = None)
     if not path.is_file():
         msg = f"IDX file {path} does not exist (or is not a file); check the path"
         raise FileNotFoundError(msg)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        msg = f"{path}: expected an IDX header of at least 4 bytes, found a file of {len(data)} bytes (truncated or empty)"
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        fh: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        try:
+            shape, dtype, payload, extra = _read_idx_stream(path, fh, expected_magic)
+        except (OSError, EOFError, zlib.error) as exc:
+            if not gzipped:
+                raise
+            raise _gzip_error(path, exc) from None
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(payload) != expected or extra:
+        kind = "truncated" if len(payload) < expected else "has trailing data"
+        if not extra:
+            found = f"{len(payload)}"
+        elif gzipped:  # not decompressed further: the trailing data may be huge
+            found = f"more than {expected}"
+        else:
+            found = f"{path.stat().st_size - 4 - 4 * len(shape)}"
+        msg = (
+            f"{path}: header declares shape {shape} of {dtype.name} ({expected} data bytes), "
+            f"found {found} data bytes: the file {kind}; delete it and download it again"
+        )
         raise ValueError(msg)
-    magic = int.from_bytes(data[:4], "big")
-    code, ndim = data[2], data[3]
-    if data[:2] != b"\x00\x00" or code not in _IDX_DTYPES or ndim < 1:
+    arr = np.frombuffer(payload, dtype=dtype).reshape(shape)
+    return arr.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _read_idx_stream(
+    path: Path, fh: Any, expected_magic: int | None
+) -> tuple[tuple[int, ...], np.dtype, bytes, bool]:
+    """Header, payload and whether data follow it; never reads more than the header implies.
+
+    A gzip stream is decompressed only as far as the header's shape needs (plus one
+    byte, to detect trailing data), so a small file that expands to gigabytes cannot
+    exhaust memory.
+    """
+    head = _read_exactly(fh, 4)
+    if len(head) < 4:
+        msg = f"{path}: expected an IDX header of at least 4 bytes, found a file of {len(head)} bytes (truncated or empty)"
+        raise ValueError(msg)
+    magic = int.from_bytes(head, "big")
+    code, ndim = head[2], head[3]
+    if head[:2] != b"\x00\x00" or code not in _IDX_DTYPES or ndim < 1:
         msg = (
             f"{path}: expected an IDX magic number 0x0000TTNN (e.g. {LABELS_MAGIC} for labels, "
             f"{IMAGES_MAGIC} for images) with a known type code TT in "
@@ -152,23 +195,16 @@ def read_idx(path: str | os.PathLike[str], *, expected_magic: int | None = None)
             f"(0x{magic:08x}); images and labels may be swapped, or this is another IDX file"
         )
         raise ValueError(msg)
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        msg = f"{path}: expected a header of {header} bytes for {ndim} dimensions, found only {len(data)} bytes (truncated file)"
+    dims = _read_exactly(fh, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        msg = f"{path}: expected a header of {4 + 4 * ndim} bytes for {ndim} dimensions, found only {4 + len(dims)} bytes (truncated file)"
         raise ValueError(msg)
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
     dtype = _IDX_DTYPES[code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(data) - header
-    if found != expected:
-        kind = "truncated" if found < expected else "has trailing data"
-        msg = (
-            f"{path}: header declares shape {shape} of {dtype.name} ({expected} data bytes), "
-            f"found {found} data bytes: the file {kind}; delete it and download it again"
-        )
-        raise ValueError(msg)
-    arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
-    return arr.astype(dtype.newbyteorder("="), copy=True)
+    payload = _read_exactly(fh, expected)
+    extra = bool(fh.read(1)) if len(payload) == expected else False
+    return shape, dtype, payload, extra
 
 
 # --------------------------------------------------------------------------- loader
