@@ -38,12 +38,21 @@ from ._api import (
     mutual_information,
 )
 from ._estimate import Estimate
-from .conditional import conditional_mutual_information, transfer_entropy
-from .discrete import UndersampledWarning, discrete_entropy, mutual_information_mixed, plugin_mutual_information
-from .feature_selection import mutual_info_classif, mutual_info_regression, pairwise_mutual_information
-from .significance import PermutationTestResult, permutation_test
 from ._plausibility import ImplausibleEstimateWarning
+from .conditional import conditional_mutual_information, transfer_entropy
+from .discrete import (
+    UndersampledWarning,
+    discrete_entropy,
+    mutual_information_mixed,
+    plugin_mutual_information,
+)
 from .estimators import Capabilities, MethodInfo, TiesWarning, methods
+from .feature_selection import (
+    mutual_info_classif,
+    mutual_info_regression,
+    pairwise_mutual_information,
+)
+from .significance import PermutationTestResult, permutation_test
 
 try:
     __version__ = _version("pymi")

@@ -475,6 +475,6 @@ def pairwise_mutual_information(
             values = list(pool.map(lambda t: one(t, 1), range(len(pairs))))
     out = np.full((len(gs), len(gs)), np.nan)
     factor = unit_factor(base)
-    for (i, j), v in zip(pairs, values):
+    for (i, j), v in zip(pairs, values, strict=True):
         out[i, j] = out[j, i] = v * factor
     return out

@@ -9,7 +9,12 @@ import pytest
 from scipy import stats
 
 import pymi
-from pymi.datasets.discrete import class_gaussian, discrete_channel, pmf_mutual_information, zero_inflated_normal
+from pymi.datasets.discrete import (
+    class_gaussian,
+    discrete_channel,
+    pmf_mutual_information,
+    zero_inflated_normal,
+)
 from pymi.discrete import (
     UndersampledWarning,
     discrete_entropy,

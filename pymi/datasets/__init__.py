@@ -19,10 +19,10 @@ Every generator returns a :class:`KnownMISample`.
 """
 
 from . import autoregressive, conditional, discrete, images, mnist, suite
+from ._sample import KnownMISample
 from .autoregressive import KnownTESample, coupled_ar, var_transfer_entropy
 from .conditional import KnownCMISample, conditional_normal, gaussian_cmi
 from .discrete import class_gaussian, discrete_channel, pmf_mutual_information, zero_inflated_normal
-from ._sample import KnownMISample
 from .gaussian import correlated_normal, gaussian_entropy, gaussian_mi, pair_correlations
 from .images import correlated_bump, gaussian_bump, rectangles
 from .manifold import swiss_roll, swiss_roll_embedding

@@ -32,7 +32,13 @@ from .._copula import logdet_bias, normal_scores
 from .._estimate import Estimate
 from .._params import Interval, Options
 from .._random import check_random_state
-from .._validation import as_samples, check_k, check_same_length, drop_nonfinite_rows, hint_transposed
+from .._validation import (
+    as_samples,
+    check_k,
+    check_same_length,
+    drop_nonfinite_rows,
+    hint_transposed,
+)
 from .._whitening import _raise_constant
 from .._whitening import whiten as whiten_samples
 from ._backend import BACKENDS, count_backend, resolve_backend
