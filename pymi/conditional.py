@@ -117,6 +117,7 @@ def conditional_mutual_information(
     k: int | None = None,
     base: str = "nats",
     compress: str | None = None,
+    latent_dim: int | tuple[int | None, int | None, int | None] | None = None,
     **options: Any,
 ) -> Estimate:
     """Estimate the conditional mutual information I(X; Y | Z).
@@ -135,12 +136,19 @@ def conditional_mutual_information(
         Neighbour order of the kNN methods (default 5).
     base : {"nats", "bits", "dits"}
         Unit of the result.
-    compress : None
-        Compression of X, Y, Z before estimation is not available for
-        conditional MI (a compressor fitted per variable would have to be
-        cross-fitted on the same split for all three); anything but None
-        raises. Reduce dimensions beforehand, e.g. with
-        :class:`pymi.compression.PCA`.
+    compress : {None, "pca"}
+        ``"pca"``: reduce each of X, Y, Z to ``latent_dim`` principal components
+        first, cross-fitted: the rows are split at random into two halves, PCA
+        fitted on each half encodes the other, the estimate is made on each
+        half's codes and the two are combined (mean; stderr
+        ``sqrt(se1**2 + se2**2) / 2``), so no row is scored by a PCA fitted on
+        it. By the data-processing inequality applied to X and Y the result
+        estimates I(PCA(X); PCA(Y) | PCA(Z)), a lower bound of I(X; Y | Z) when
+        the codes of Z keep all of Z's information. (The autoencoder
+        compressors are not offered for conditional MI.)
+    latent_dim : int or (int or None, int or None, int or None)
+        Code size for X, Y and Z together, or per variable (None keeps a
+        variable as is); needs ``compress``.
     **options
         Passed to the estimator: ``whiten`` (ksg, entropy methods),
         ``copula`` and ``n_references`` (cksg), ``backend``, ``nan_policy``,
@@ -169,13 +177,8 @@ def conditional_mutual_information(
     >>> abs(est.value - 1.0) < 0.1
     True
     """
-    if compress is not None:
-        msg = (
-            f"compress={compress!r} is not available for conditional mutual information; pass "
-            "compress=None and reduce the dimension of x, y, z beforehand (e.g. with "
-            "pymi.compression.PCA fitted on held-out rows)"
-        )
-        raise ValueError(msg)
+    if compress is not None or latent_dim is not None:
+        return _compressed_cmi(x, y, z, method, k=k, base=base, compress=compress, latent_dim=latent_dim, **options)
     est = make_cmi_estimator(method, k=k, base=base, **options)
     with hint_transposed(x=x, y=y, z=z):
         if method in _KNN_CLASSES:
@@ -183,6 +186,73 @@ def conditional_mutual_information(
         else:
             result = _entropy_sum(est, x, y, z)
     return dataclasses.replace(result, method=method)
+
+
+def _latent_dims(latent_dim: Any) -> tuple[int | None, int | None, int | None]:
+    from .compression.base import check_latent_dim
+
+    if latent_dim is None:
+        msg = "compress='pca' needs latent_dim (the code size, e.g. latent_dim=2, or one per variable)"
+        raise ValueError(msg)
+    if isinstance(latent_dim, (tuple, list)):
+        if len(latent_dim) != 3:
+            msg = (
+                f"latent_dim must be an int or three entries (x, y, z), each an int or None; got "
+                f"{latent_dim!r}"
+            )
+            raise ValueError(msg)
+        dims = tuple(None if d is None else check_latent_dim(d) for d in latent_dim)
+        return dims  # type: ignore[return-value]
+    d = check_latent_dim(latent_dim)
+    return d, d, d
+
+
+def _compressed_cmi(x, y, z, method, *, k, base, compress, latent_dim, **options) -> Estimate:
+    """Cross-fitted PCA of each variable, then the estimate on each half's codes, combined."""
+    from ._validation import as_samples, check_same_length, drop_nonfinite_rows
+    from .compression import PCA
+    from .compression.compressed import combine_cross_fit
+
+    if compress != "pca":
+        msg = (
+            f"compress must be None or 'pca' for conditional mutual information; got "
+            f"compress={compress!r}" + ("" if compress is not None else " with latent_dim set: pass compress='pca'")
+        )
+        raise ValueError(msg)
+    dims = _latent_dims(latent_dim)
+    make_cmi_estimator(method, k=k, base=base, **options)  # refuse bad options before any fitting
+    with hint_transposed(x=x, y=y, z=z):
+        arrays = [as_samples(v, name) for v, name in ((x, "x"), (y, "y"), (z, "z"))]
+        check_same_length(arrays[0], arrays[1])
+        check_same_length(arrays[0], arrays[2], "x", "z")
+    arrays, dropped = drop_nonfinite_rows(list(zip(("x", "y", "z"), arrays, strict=True)), options.get("nan_policy", "raise"))
+    n = arrays[0].shape[0]
+    if n < 4:
+        msg = f"compress='pca' cross-fits on two halves of the rows and needs at least 4 rows; got {n}"
+        raise ValueError(msg)
+    rng = check_random_state(options.get("random_state"))
+    perm = rng.permutation(n)
+    halves = (np.sort(perm[: n // 2]), np.sort(perm[n // 2 :]))
+    results, fits = [], []
+    for fit_rows, score_rows in (halves, halves[::-1]):
+        codes, record = [], {}
+        for name, arr, d in zip(("x", "y", "z"), arrays, dims, strict=True):
+            if d is None:
+                codes.append(arr[score_rows])
+                continue
+            pca = PCA(d).fit(arr[fit_rows])
+            codes.append(pca.transform(arr[score_rows]))
+            record[name] = {"latent_dim": d, "explained_variance_ratio": float(np.sum(pca.explained_variance_ratio_))}
+        fits.append(record)
+        est = conditional_mutual_information(*codes, method, k=k, base=base, **options)
+        results.append(est)
+    combined = combine_cross_fit(results[0], results[1])
+    params = {
+        **combined.params,
+        "compression": {"method": "pca", "latent_dim": dims, "cross_fit": True, "fits": fits},
+        "n_dropped_nonfinite": dropped,
+    }
+    return dataclasses.replace(combined, params=params, n=n)
 
 
 def _as_series(v: Any, name: str) -> np.ndarray:

@@ -222,8 +222,14 @@ def test_errors():
         pymi.conditional_mutual_information(s.x, s.y, s.z, "gaussian", k=3)
     with pytest.raises(ValueError, match="k=100 must be smaller than n_samples=100"):
         pymi.conditional_mutual_information(s.x, s.y, s.z, "ksg", k=100)
-    with pytest.raises(ValueError, match="compress='pca' is not available for conditional"):
+    with pytest.raises(ValueError, match="compress must be None or 'pca'"):
+        pymi.conditional_mutual_information(s.x, s.y, s.z, compress="ae", latent_dim=1)
+    with pytest.raises(ValueError, match="needs latent_dim"):
         pymi.conditional_mutual_information(s.x, s.y, s.z, compress="pca")
+    with pytest.raises(ValueError, match="with latent_dim set: pass compress='pca'"):
+        pymi.conditional_mutual_information(s.x, s.y, s.z, latent_dim=1)
+    with pytest.raises(ValueError, match="three entries"):
+        pymi.conditional_mutual_information(s.x, s.y, s.z, compress="pca", latent_dim=(1, 1))
     with pytest.raises(TypeError, match="float32 or float64"):
         pymi.conditional_mutual_information(s.x, s.y, np.arange(100))
     with pytest.raises(ValueError, match="collinear"):
@@ -274,3 +280,21 @@ def test_transfer_entropy_errors():
         pymi.transfer_entropy(np.zeros(10), np.zeros(10), history=0)
     with pytest.raises(TypeError, match="lag must be a positive integer"):
         pymi.transfer_entropy(np.zeros(10), np.zeros(10), lag=1.5)
+
+
+def test_compress_pca_cross_fitted():
+    # X, Y, Z are 2-D Gaussians embedded in 10 dimensions by fixed linear maps (plus nothing
+    # else): PCA to 2 components per variable keeps everything, so the truth is unchanged
+    s = conditional_normal(1.0, 2, 2, 2, 4000, random_state=3)
+    rng = np.random.default_rng(0)
+    up = [rng.standard_normal((2, 10)) for _ in range(3)]
+    xs, ys, zs = s.x @ up[0], s.y @ up[1], s.z @ up[2]
+    est = pymi.conditional_mutual_information(xs, ys, zs, compress="pca", latent_dim=2, random_state=0)
+    assert est.n == 4000 and est.params["cross_fit"] is True
+    assert est.params["compression"]["fits"][0]["x"]["explained_variance_ratio"] == pytest.approx(1.0)
+    # two halves of 2000 rows: each within the calibrated estimator's error at that size
+    assert abs(est.value - 1.0) < 0.1
+    keep_z = pymi.conditional_mutual_information(
+        xs, ys, s.z, compress="pca", latent_dim=(2, 2, None), random_state=0
+    )
+    assert abs(keep_z.value - 1.0) < 0.1
