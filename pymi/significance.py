@@ -38,7 +38,13 @@ from . import _neighbors
 from ._estimate import Estimate, unit_factor
 from ._params import Integral, Interval, check_param
 from ._random import check_random_state
-from ._validation import as_samples, check_same_length, hint_transposed, resolve_n_jobs
+from ._validation import (
+    as_samples,
+    check_same_length,
+    drop_nonfinite_rows,
+    hint_transposed,
+    resolve_n_jobs,
+)
 from ._whitening import whiten as whiten_samples
 from .estimators._backend import resolve_backend
 from .estimators.frenzel_pompe import frenzel_pompe_terms, prepare_triple
@@ -279,12 +285,22 @@ def permutation_test(
             xa = as_samples(x, "x")
             ya = as_samples(y, "y")
             check_same_length(xa, ya)
+        # NaN rows and ties handled once, up front (one warning, not one per permutation)
+        (xa, ya), _ = drop_nonfinite_rows([("x", xa), ("y", ya)], getattr(est, "nan_policy", "raise"))
+        if hasattr(est, "_break_ties"):
+            prep = np.random.default_rng(np.random.SeedSequence(int(rng.integers(2**63))))
+            xa, _ = est._break_ties(xa, "x", prep)
+            ya, _ = est._break_ties(ya, "y", prep)
+            if xa.dtype != ya.dtype:
+                xa, ya = xa.astype(np.float64), ya.astype(np.float64)
         observed = mutual_information(
             xa, ya, method, k=k, base=base, random_state=random_state, n_jobs=n_jobs, **options
         )
-        fast = method == "ksg" and "ties_jittered_fraction_x" not in observed.params and (
-            "ties_jittered_fraction_y" not in observed.params
-        ) and observed.params.get("n_dropped_nonfinite", 0) == 0
+        fast = method == "ksg"
+        # the null needs values only: skip the subsample interval of the methods that make one
+        null_options = dict(options)
+        if "n_subsamples" in est._parameter_names() and "n_subsamples" not in options:
+            null_options["n_subsamples"] = 0
         if fast:
             from .estimators.frenzel_pompe import FrenzelPompe
 
@@ -304,7 +320,7 @@ def permutation_test(
             def statistic(g: np.random.Generator, nj: int) -> float:
                 perm = g.permutation(xa.shape[0])
                 return mutual_information(
-                    xa[perm], ya, method, k=k, base="nats", random_state=g, n_jobs=nj, **options
+                    xa[perm], ya, method, k=k, base="nats", random_state=g, n_jobs=nj, **null_options
                 ).value
 
     kernel_jobs = est.n_jobs

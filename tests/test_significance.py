@@ -131,3 +131,29 @@ def test_errors():
         pymi.permutation_test(x, x[:10])
     with pytest.raises(ValueError, match="method must be one of"):
         pymi.permutation_test(x, x, method="nope")
+
+
+def test_ties_broken_once_with_one_warning():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, size=(300, 1)).astype(float)
+    y = x + rng.standard_normal((300, 1))
+    with pytest.warns(pymi.TiesWarning) as record:
+        res = pymi.permutation_test(x, y, n_permutations=19, random_state=0)
+    assert len([w for w in record if issubclass(w.category, pymi.TiesWarning)]) == 1
+    assert res.params["fast_path"] and res.p_value == pytest.approx(0.05)
+
+
+def test_nan_rows_dropped_once():
+    s = correlated_normal(0.3, 1, 1, 300, random_state=0)
+    x = s.x.copy()
+    x[5, 0] = np.nan
+    with pytest.raises(ValueError, match="nan_policy='omit'"):
+        pymi.permutation_test(x, s.y, n_permutations=5)
+    res = pymi.permutation_test(x, s.y, n_permutations=9, nan_policy="omit", random_state=0)
+    assert res.estimate.n == 299
+
+
+def test_null_of_cksg_skips_the_interval():
+    s = correlated_normal(0.3, 1, 1, 400, random_state=1)
+    res = pymi.permutation_test(s.x, s.y, method="cksg", n_permutations=4, random_state=0)
+    assert res.estimate.interval is not None and res.null_distribution.shape == (4,)
