@@ -222,3 +222,19 @@ def test_dispatcher_errors():
         mutual_information_mixed(np.stack([x, y], 1), y, "ksg", discrete_x=np.array([True, False]))
     with pytest.raises(TypeError, match="must hold numbers for a continuous variable"):
         mutual_information_mixed(x, np.array(["a"] * 100), "mixed_ksg", discrete_x=True)
+
+
+def test_mixed_ksg_follows_the_estimator_protocol():
+    est = MixedKSG(k=3, random_state=0)
+    again = type(est)(**est.parameters())
+    assert again.parameters() == est.parameters() and repr(again) == "MixedKSG(k=3, random_state=0)"
+    with pytest.raises(ValueError, match="k must be"):
+        MixedKSG(k=0)
+    with pytest.raises(ValueError, match="backend must be"):
+        MixedKSG(backend="gpu")
+    with pytest.raises(TypeError, match="mutual information only"):
+        est.entropy(np.zeros((10, 1)))
+    # labels path (discrete_y=True): the classes are spread far apart, balls stay in a class
+    s = class_gaussian(3, 3000, separation=2.0, random_state=2)
+    a = est.mutual_information(s.y, s.x, discrete_y=True)
+    assert abs(a.value - s.mi) < 0.06
