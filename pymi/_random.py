@@ -102,7 +102,9 @@ def torch_seed(random_state: RandomStateLike = None) -> int:
     >>> torch_seed(np.random.default_rng(0)) == torch_seed(np.random.default_rng(0))
     True
     """
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, (bool, np.bool_)
+    ):
         check_random_state(random_state)  # the error for a negative seed
         return int(random_state) % _SEED_BOUND
     if random_state is None:

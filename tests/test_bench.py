@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import re
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_runs import hold_lock
 
 from pymi import bench
 from pymi.bench import compute, runner
 from pymi.bench.cli import main as bench_main
 from pymi.runs import RunFolderError, RunFolderInUseError
-
-from test_runs import hold_lock
 
 TASK = {"generator": "correlated_normal", "dim_x": 2, "dim_y": 2}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -419,7 +418,6 @@ def test_select_estimators_and_tasks():
 def test_cli_help_runs(tmp_path):
     # Run the same pymi the tests import (installed or checkout), from a
     # neutral folder so that a source tree without the extension cannot shadow it.
-    import os
 
     import pymi
 

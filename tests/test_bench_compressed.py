@@ -13,9 +13,9 @@ pytest.importorskip("torch")
 
 from pymi import bench
 from pymi.bench import compressed, compute, runner
-from pymi.runs import RunFileError, UnsafeFileError
 from pymi.bench.cli import main as bench_main
 from pymi.compression.base import Compressor
+from pymi.runs import RunFileError, UnsafeFileError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 AE = {

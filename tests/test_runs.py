@@ -152,7 +152,9 @@ def test_read_json_turns_every_damage_into_one_typed_line(tmp_path):
     fix = "move it away"
     assert read_json(tmp_path / "missing.json", what="x", fix=fix) is None
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00junk")
-    with pytest.raises(RunFileError, match=r"bin.json' \(x\) is not UTF-8 text \(byte 0 is 0xff\); move"):
+    with pytest.raises(
+        RunFileError, match=r"bin.json' \(x\) is not UTF-8 text \(byte 0 is 0xff\); move"
+    ):
         read_json(tmp_path / "bin.json", what="x", fix=fix)
     (tmp_path / "bad.json").write_text('{"a": ')
     with pytest.raises(RunFileError, match=r"bad.json' \(x\) is not valid JSON \(.*line 1"):
@@ -164,7 +166,9 @@ def test_read_json_turns_every_damage_into_one_typed_line(tmp_path):
 
 def test_ensure_folder_names_the_file_in_the_way(tmp_path):
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(RunFolderError, match=r"'.*afile' exists and is not a folder; pass --run-dir"):
+    with pytest.raises(
+        RunFolderError, match=r"'.*afile' exists and is not a folder; pass --run-dir"
+    ):
         ensure_folder(tmp_path / "afile", option="--run-dir")
     with pytest.raises(RunFolderError, match=r"'.*afile' exists and is not a folder"):
         ensure_folder(tmp_path / "afile" / "sub", option="--out")
@@ -175,14 +179,18 @@ def test_ensure_config_writes_checks_and_reports_differences(tmp_path):
     path = tmp_path / "config.json"
     assert ensure_config(path, {"n": 1, "t": (1, 2)}, option="--out") is False
     assert ensure_config(path, {"n": 1, "t": [1, 2]}, option="--out") is True  # tuples as lists
-    with pytest.raises(ConfigMismatchError, match=r"\(n: stored 1, requested 2\).*pass a new folder \(--out\)"):
+    with pytest.raises(
+        ConfigMismatchError, match=r"\(n: stored 1, requested 2\).*pass a new folder \(--out\)"
+    ):
         ensure_config(path, {"n": 2, "t": [1, 2]}, option="--out")
     with pytest.raises(ConfigMismatchError, match=r"u: added"):
         ensure_config(path, {"n": 1, "t": [1, 2], "u": 0}, option="--out")
     # compared keys only; a key missing from the file stands for its default
     assert ensure_config(path, {"n": 1, "t": [1, 2], "epochs": 9}, option="--x", compare=["n"])
     assert json.loads(path.read_text())["epochs"] == 9
-    assert ensure_config(path, {"n": 1, "k": 5}, option="--x", compare=["n", "k"], defaults={"k": 5})
+    assert ensure_config(
+        path, {"n": 1, "k": 5}, option="--x", compare=["n", "k"], defaults={"k": 5}
+    )
     path.write_text("[1, 2]")
     with pytest.raises(RunFileError, match="holds a JSON list, not a table"):
         ensure_config(path, {"n": 1}, option="--out")
@@ -199,7 +207,10 @@ def test_crafted_pickle_in_a_torch_file_is_refused_and_never_runs(tmp_path, monk
     marker = tmp_path / "pwned"
     monkeypatch.setenv("PYMI_TEST_MARKER", str(marker))
     torch.save({"model": _RunsCode()}, tmp_path / "checkpoint.pt")
-    with pytest.raises(UnsafeFileError, match=r"checkpoint.pt' \(ckpt\) holds objects other than tensors.*refuses it; fix"):
+    with pytest.raises(
+        UnsafeFileError,
+        match=r"checkpoint.pt' \(ckpt\) holds objects other than tensors.*refuses it; fix",
+    ):
         load_torch(tmp_path / "checkpoint.pt", what="ckpt", fix="fix")
     assert not marker.exists()
     (tmp_path / "raw.pt").write_bytes(pickle.dumps(_RunsCode()))  # a bare pickle, not a torch zip
@@ -231,13 +242,24 @@ def test_object_arrays_in_npy_are_refused(tmp_path, monkeypatch):
 
 
 def _table(path):
-    return Table(path, {"epoch": int, "layer": str, "value": float}, key=("epoch", "layer"), what="t", fix="the fix")
+    return Table(
+        path,
+        {"epoch": int, "layer": str, "value": float},
+        key=("epoch", "layer"),
+        what="t",
+        fix="the fix",
+    )
 
 
 def test_table_appends_and_reads_typed_rows(tmp_path):
     t = _table(tmp_path / "t.csv").open()
     assert (tmp_path / "t.csv").read_text() == "epoch,layer,value\n"
-    t.append([{"epoch": 0, "layer": "L1", "value": 0.1}, {"epoch": 0, "layer": "L2", "value": float("nan")}])
+    t.append(
+        [
+            {"epoch": 0, "layer": "L1", "value": 0.1},
+            {"epoch": 0, "layer": "L2", "value": float("nan")},
+        ]
+    )
     t.append([{"epoch": 0, "layer": "L1", "value": 0.25}])  # recomputed: the last row wins
     rows = t.read()
     assert [(r["epoch"], r["layer"]) for r in rows] == [(0, "L2"), (0, "L1")]
@@ -263,7 +285,9 @@ def test_mid_file_damage_is_refused_and_never_overwritten(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("epoch,layer,value\n1,L1,1.5\n2,L1\n3,L1,3.5\n")
     before = path.read_bytes()
-    with pytest.raises(RunFileError, match=r"t.csv', line 3 \(t\): 2 fields instead of 3 .*; the fix$"):
+    with pytest.raises(
+        RunFileError, match=r"t.csv', line 3 \(t\): 2 fields instead of 3 .*; the fix$"
+    ):
         _table(path).open()
     path.write_text("epoch,layer,value\nL1,1,1.5\n3,L1,3.5\n")
     with pytest.raises(RunFileError, match=r"line 2 \(t\): column epoch must be int; found 'L1'"):
@@ -272,7 +296,9 @@ def test_mid_file_damage_is_refused_and_never_overwritten(tmp_path):
     with pytest.raises(RunFileError, match=r"line 2 \(t\): is not UTF-8 text"):
         _table(path).open()
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(RunFileError, match=r"line 1 \(t\): header must be epoch,layer,value; found a,b"):
+    with pytest.raises(
+        RunFileError, match=r"line 1 \(t\): header must be epoch,layer,value; found a,b"
+    ):
         _table(path).open()
     assert path.read_text() == "a,b\n1,2\n"
     path.write_bytes(before)
@@ -289,8 +315,26 @@ def test_blas_threads_limits_and_restores():
 
     before = {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     with blas_threads(1) as names:
-        inside = {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        inside = {
+            i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+        }
         assert all(v == 1 for v in inside.values())
         assert len(names) == len(inside)
     after = {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     assert after == before
+
+
+def test_no_pickle_loading_left_in_the_package():
+    """Every stored model loads with weights_only=True, every array with allow_pickle=False."""
+    import re
+
+    import pymi
+
+    root = Path(pymi.__file__).parent
+    offenders = [
+        f"{p.relative_to(root)}:{i}"
+        for p in sorted(root.rglob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"weights_only\s*=\s*False|allow_pickle\s*=\s*True|pickle\.loads?\(", line)
+    ]
+    assert offenders == []

@@ -316,7 +316,14 @@ def describe_fit(comp: Any, n_train: int, gen_seconds: float, fit_seconds: float
         "fit_seconds": round(fit_seconds, 3),
         "compressor": repr(comp),
     }
-    for attr in ("n_steps_", "n_epochs_", "best_epoch_", "best_val_loss_", "stopped_early_", "n_val_"):
+    for attr in (
+        "n_steps_",
+        "n_epochs_",
+        "best_epoch_",
+        "best_val_loss_",
+        "stopped_early_",
+        "n_val_",
+    ):
         if hasattr(comp, attr):
             v = getattr(comp, attr)
             details[attr.rstrip("_")] = v if not isinstance(v, float) or math.isfinite(v) else None
@@ -356,7 +363,11 @@ def serialize_compressor(comp: Any, spec: CompressorSpec, train: np.ndarray) -> 
         return buf.getvalue(), ".pt"
     arrays = {f"attr__{k}": np.asarray(v) for k, v in attrs.items()}
     np.savez(
-        buf, spec=np.array(json.dumps(spec.to_dict())), probe=probe, probe_codes=probe_codes, **arrays
+        buf,
+        spec=np.array(json.dumps(spec.to_dict())),
+        probe=probe,
+        probe_codes=probe_codes,
+        **arrays,
     )
     return buf.getvalue(), ".npz"
 
@@ -367,7 +378,11 @@ def _refused(where: str, err: BaseException) -> RunFileError:
         f"written by an older pymi, or holds objects other than tensors and plain data (pymi "
         f"never runs code from a run folder); delete it (and its .json) to train it again"
     )
-    return UnsafeFileError(msg) if "weights_only" in str(err) or "allow_pickle" in str(err) else RunFileError(msg)
+    return (
+        UnsafeFileError(msg)
+        if "weights_only" in str(err) or "allow_pickle" in str(err)
+        else RunFileError(msg)
+    )
 
 
 def deserialize_compressor(
@@ -469,7 +484,9 @@ def read_cache(stem: Path, spec: CompressorSpec) -> tuple[bytes, str, dict[str, 
     return path.read_bytes(), suffix, record or {}
 
 
-def write_cache(stem: Path, spec: CompressorSpec, blob: bytes, suffix: str, details: dict[str, Any]) -> Path:
+def write_cache(
+    stem: Path, spec: CompressorSpec, blob: bytes, suffix: str, details: dict[str, Any]
+) -> Path:
     """Store a fitted compressor (from :func:`serialize_compressor`) and its ``.json`` record."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     path = _ext(stem, suffix)

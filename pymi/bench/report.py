@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -56,7 +55,9 @@ _LABELS = {"dim_x": "d_X", "dim_y": "d_Y"}
 
 def _load(out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     cfg_path = out_dir / CONFIG
-    config = read_json(cfg_path, what="the run's configuration", fix="pass the folder given to `pymi bench --out`")
+    config = read_json(
+        cfg_path, what="the run's configuration", fix="pass the folder given to `pymi bench --out`"
+    )
     if not isinstance(config, dict):
         msg = f"{str(out_dir)!r} is not a pymi bench run folder (no {CONFIG}); pass the folder given to `pymi bench --out`"
         raise RunFolderError(msg)

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -316,7 +316,9 @@ def _map(
 
 def _compressor_jobs(
     config: BenchConfig, out: Path, done: set[tuple]
-) -> tuple[dict[tuple[str, str], tuple[bytes, str]], dict[tuple[str, str], dict[str, Any]], list[FitJob]]:
+) -> tuple[
+    dict[tuple[str, str], tuple[bytes, str]], dict[tuple[str, str], dict[str, Any]], list[FitJob]
+]:
     """Cached compressors (content and record) and the fits still needed, for work not yet done."""
     from .compressed import cache_stem, load_compressor, read_cache
 
@@ -361,7 +363,8 @@ def _point_jobs(
                 todo = tuple(
                     e.name
                     for e in ests
-                    if e.runs_at(true_mi) and result_key(task.name, e.name, true_mi, seed) not in done
+                    if e.runs_at(true_mi)
+                    and result_key(task.name, e.name, true_mi, seed) not in done
                 )
                 if not todo:
                     continue
@@ -470,7 +473,8 @@ def run(
             raise RunFolderError(msg)
         table.open()
         done = {
-            result_key(r["task"], r["estimator"], r["true_mi"], r["seed"]) for r in read_results(out)
+            result_key(r["task"], r["estimator"], r["true_mi"], r["seed"])
+            for r in read_results(out)
         }
         meta = meta or {}
         session: dict[str, Any] = {
@@ -507,26 +511,52 @@ def run(
 
             blobs, records, fit_jobs = _compressor_jobs(config, out, done)
             for (t, c), record in records.items():
-                comp_info.setdefault(t, {})[c] = {**record, "source": "cache", "encode_seconds": 0.0}
+                comp_info.setdefault(t, {})[c] = {
+                    **record,
+                    "source": "cache",
+                    "encode_seconds": 0.0,
+                }
             errors: dict[tuple[str, str], str] = {}
 
             def fitted(job: FitJob, res: FitResult) -> None:
                 key = (job.task, job.compressor)
                 if res.error or res.blob is None:
                     errors[key] = res.error
-                    comp_info.setdefault(job.task, {})[job.compressor] = {"source": "failed", "error": res.error, "encode_seconds": 0.0}
+                    comp_info.setdefault(job.task, {})[job.compressor] = {
+                        "source": "failed",
+                        "error": res.error,
+                        "encode_seconds": 0.0,
+                    }
                     return
                 spec = config.tasks[job.task].compressor_specs[job.compressor]
-                write_cache(cache_stem(out, job.task, job.compressor), spec, res.blob, res.suffix, res.details)
+                write_cache(
+                    cache_stem(out, job.task, job.compressor),
+                    spec,
+                    res.blob,
+                    res.suffix,
+                    res.details,
+                )
                 blobs[key] = (res.blob, res.suffix)
                 comp_info.setdefault(job.task, {})[job.compressor] = {
-                    "spec": spec.to_dict(), **res.details, "source": "fitted", "encode_seconds": 0.0,
+                    "spec": spec.to_dict(),
+                    **res.details,
+                    "source": "fitted",
+                    "encode_seconds": 0.0,
                 }
 
-            _map(fit_compressor, fit_jobs, fitted, workers=workers, scheduler=scheduler, description="compressors")
+            _map(
+                fit_compressor,
+                fit_jobs,
+                fitted,
+                workers=workers,
+                scheduler=scheduler,
+                description="compressors",
+            )
             jobs = _point_jobs(config, done, blobs, errors)
             if workers == 1 and scheduler is None:
-                bar = _progress(config.n_estimates, len(done & _planned_keys(config)), progress, config.name)
+                bar = _progress(
+                    config.n_estimates, len(done & _planned_keys(config)), progress, config.name
+                )
 
             def arrived(job: PointJob, res: PointResult) -> None:
                 nonlocal gen_seconds
@@ -539,10 +569,19 @@ def run(
                     info = comp_info.setdefault(job.task, {}).setdefault(c, {"encode_seconds": 0.0})
                     info["encode_seconds"] = round(info.get("encode_seconds", 0.0) + secs, 3)
                 if bar is not None:
-                    bar.set_postfix_str(f"{job.task} I={job.true_mi:g} seed={job.seed}", refresh=False)
+                    bar.set_postfix_str(
+                        f"{job.task} I={job.true_mi:g} seed={job.seed}", refresh=False
+                    )
                     bar.update(len(res.rows))
 
-            _map(compute_point, jobs, arrived, workers=workers, scheduler=scheduler, description=f"{config.name} grid points")
+            _map(
+                compute_point,
+                jobs,
+                arrived,
+                workers=workers,
+                scheduler=scheduler,
+                description=f"{config.name} grid points",
+            )
             status = "complete"
         finally:
             if bar is not None:

@@ -91,9 +91,7 @@ def scoreboard(out_dir: str | Path, *, reference: str = "ksg") -> list[dict[str,
         for r in ok:
             points[(r["task"], r["true_mi"])].append(r["estimate"])
         means = {key: float(np.mean(v)) for key, v in points.items()}
-        within = [
-            abs(m - mi) <= max(WITHIN_ABS, WITHIN_REL * mi) for (_, mi), m in means.items()
-        ]
+        within = [abs(m - mi) <= max(WITHIN_ABS, WITHIN_REL * mi) for (_, mi), m in means.items()]
         with_ci = [r for r in ok if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"])]
         covered = [r["ci_low"] <= r["true_mi"] <= r["ci_high"] for r in with_ci]
         shared = [
@@ -182,8 +180,15 @@ def _plot(out: Path, config: dict[str, Any], rows: list[dict[str, Any]]) -> Path
     for i in range(len(ests)):
         for j in range(len(families)):
             text = "refused" if np.isnan(mae[i, j]) else f"{mae[i, j]:.2f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if not np.isnan(mae[i, j]) and shown[i, j] > -0.5 else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if not np.isnan(mae[i, j]) and shown[i, j] > -0.5 else "black",
+            )
     ax.set_xticks(range(len(families)), families, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(ests)), ests, fontsize=8)
     ax.set_title(f"{config['name']}: mean |estimate - true MI| (nats) per family", fontsize=9)
@@ -194,7 +199,9 @@ def _plot(out: Path, config: dict[str, Any], rows: list[dict[str, Any]]) -> Path
     return target
 
 
-def write_scoreboard(out_dir: str | Path, *, reference: str = "ksg", figure: bool = True) -> list[Path]:
+def write_scoreboard(
+    out_dir: str | Path, *, reference: str = "ksg", figure: bool = True
+) -> list[Path]:
     """Write ``scoreboard.csv``, ``scoreboard.md`` (and ``scoreboard.png``) into a run folder.
 
     Returns

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._random import build_torch_modules
 from .._torch import (
     check_run_options,
     import_torch,
@@ -29,7 +30,6 @@ from .._torch import (
     resolve_seed,
     torch_threads,
 )
-from .._random import build_torch_modules
 from .base import Compressor
 
 __all__ = ["ConvAutoencoder", "MLPAutoencoder"]

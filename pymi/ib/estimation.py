@@ -51,7 +51,6 @@ def _k_for(config: IBConfig, method: str) -> int | None:
     return config.k if info is not None and info.capabilities.takes_k else None
 
 
-
 def _layer_compressor(config: IBConfig, epoch: int, layer: int, device: Any, n_threads: int) -> Any:
     from ..compression import PCA, MLPAutoencoder
 
@@ -113,13 +112,16 @@ def estimate_layers(
     device = _resolve_device(config.device) if device is None else device
     n_threads = _threads(config.n_jobs) if n_threads is None else n_threads
     names = layer_names or tuple(f"L{i + 1}" for i in range(len(outputs)))
+
     def build(method: str, options: dict[str, Any]) -> Any:
         return make_estimator(
             method,
             k=_k_for(config, method),
             random_state=derive_seed(config.seed, _ESTIMATOR, epoch),
             n_jobs=n_threads,
-            device="auto" if device.type == "cuda" else "cpu",  # pymi picks its CUDA kernels if built
+            device="auto"
+            if device.type == "cuda"
+            else "cpu",  # pymi picks its CUDA kernels if built
             **options,
         )
 

@@ -276,7 +276,9 @@ def _check_setup(config: IBConfig) -> IBData:
                     make_estimator(method, k=_k_for(config, method), **options)
                 except (ValueError, TypeError) as err:
                     if "invalid option" in str(err):
-                        msg = f"estimator_options {options!r} do not fit estimator={method!r}: {err}"
+                        msg = (
+                            f"estimator_options {options!r} do not fit estimator={method!r}: {err}"
+                        )
                         raise ValueError(msg) from None
                     raise
         if "wkl" in (config.estimator, config.label_estimator):
@@ -285,8 +287,14 @@ def _check_setup(config: IBConfig) -> IBData:
             from .._weights import MAX_WEIGHT_NORM, wkl_weights
 
             max_norm = config.estimator_options.get("max_weight_norm", MAX_WEIGHT_NORM)
-            d = config.input_dim + config.layer_dim if config.estimator == "wkl" else config.layer_dim
-            wkl_weights(config.k, d, max_norm=max_norm if config.estimator == "wkl" else MAX_WEIGHT_NORM)
+            d = (
+                config.input_dim + config.layer_dim
+                if config.estimator == "wkl"
+                else config.layer_dim
+            )
+            wkl_weights(
+                config.k, d, max_norm=max_norm if config.estimator == "wkl" else MAX_WEIGHT_NORM
+            )
         return load_data(config)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise RunSetupError(str(err)) from err

@@ -319,11 +319,15 @@ def plot_run(
             f"{cfg['layer_compressor']}-{cfg['layer_dim']} codes"
         )
         if cfg.get("label_estimator"):
-            title += f"; I(L;Y) by {cfg['label_estimator']}{_k_note(cfg['label_estimator'], cfg['k'])}"
+            title += (
+                f"; I(L;Y) by {cfg['label_estimator']}{_k_note(cfg['label_estimator'], cfg['k'])}"
+            )
     paths = []
     if mi_rows:
         n_eval = cfg.get("n_eval") if cfg else None
-        paths.append(plot_information_plane(mi_rows, out / "ib_plane.png", title=title, n_eval=n_eval))
+        paths.append(
+            plot_information_plane(mi_rows, out / "ib_plane.png", title=title, n_eval=n_eval)
+        )
         paths.append(plot_mi_epochs(mi_rows, out / "ib_mi_epochs.png", title=title))
     if epoch_rows:
         paths.append(plot_training(epoch_rows, out / "ib_training.png", title=title))

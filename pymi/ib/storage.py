@@ -77,7 +77,14 @@ NOTE_FIELDS = ("epoch", "layer", "note")
 _FIX = "only the last line may be incomplete; repair the line, or pass another run_dir (--run-dir)"
 _TABLES: dict[str, tuple[dict[str, type], tuple[str, ...], str]] = {
     "mi.csv": (
-        {"epoch": int, "layer": str, "quantity": str, "value": float, "stderr": float, "seconds": float},
+        {
+            "epoch": int,
+            "layer": str,
+            "quantity": str,
+            "value": float,
+            "stderr": float,
+            "seconds": float,
+        },
         ("epoch", "layer", "quantity"),
         "MI per epoch and layer",
     ),
@@ -136,7 +143,9 @@ class RunStore:
         self.notes_path = self.dir / "notes.csv"
         self.input_ae_path = self.dir / "input_autoencoder.pt"
         self.input_ae_record_path = self.dir / "input_autoencoder.json"
-        self._tables = {p.name: _table(p) for p in (self.mi_path, self.epochs_path, self.notes_path)}
+        self._tables = {
+            p.name: _table(p) for p in (self.mi_path, self.epochs_path, self.notes_path)
+        }
 
     # ------------------------------------------------------------------ config
     def prepare(
@@ -173,7 +182,9 @@ class RunStore:
         self.read_metadata()
         for table in self._tables.values():
             table.read()  # refuse damage before anything is written
-        if not self.config_path.exists() and any(p.exists() for p in (self.mi_path, self.checkpoint_path)):
+        if not self.config_path.exists() and any(
+            p.exists() for p in (self.mi_path, self.checkpoint_path)
+        ):
             msg = f"{str(self.dir)!r} holds results without a config.json; it is not a pymi ib run folder, pass another {_OPTION}"
             raise RunFileError(msg)
         resumed = ensure_config(
@@ -189,7 +200,9 @@ class RunStore:
 
     def read_json(self, path: Path) -> Any:
         """Read a JSON file of the run (``None`` if missing; damage is a :class:`pymi.runs.RunFileError`)."""
-        return read_json(path, what="a file of the ib run", fix=f"move it away, or pass another {_OPTION}")
+        return read_json(
+            path, what="a file of the ib run", fix=f"move it away, or pass another {_OPTION}"
+        )
 
     def read_metadata(self) -> dict[str, Any]:
         """The run's ``metadata.json`` (empty for a new run); a damaged one is refused, not replaced."""
@@ -245,7 +258,9 @@ class RunStore:
             what="the checkpoint of the last epoch",
             fix="delete it to restart the run from epoch 0 (its rows are recomputed), or pass another run_dir (--run-dir)",
         )
-        if state is not None and not (isinstance(state, dict) and {"epoch", "model", "optimizer"} <= set(state)):
+        if state is not None and not (
+            isinstance(state, dict) and {"epoch", "model", "optimizer"} <= set(state)
+        ):
             msg = f"{str(self.checkpoint_path)!r} is not a checkpoint of pymi ib (no epoch, model and optimizer); delete it to restart the run from epoch 0"
             raise RunFileError(msg)
         return state
@@ -261,4 +276,8 @@ class RunStore:
 
     def load_array(self, path: Path) -> np.ndarray | None:
         """Read a ``.npy`` file of the run without pickle (``None`` if missing)."""
-        return load_npy(path, what="an array of the ib run", fix=f"delete it (it is recomputed), or pass another {_OPTION}")
+        return load_npy(
+            path,
+            what="an array of the ib run",
+            fix=f"delete it (it is recomputed), or pass another {_OPTION}",
+        )

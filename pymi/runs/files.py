@@ -215,11 +215,16 @@ def load_npy(path: str | os.PathLike[str], *, what: str, fix: str) -> np.ndarray
         return np.load(path, allow_pickle=False)
     except ValueError as err:
         if "allow_pickle" in str(err):
-            problem = "holds Python objects, which would need pickle (code) to load; pymi refuses it"
-            raise UnsafeFileError(f"{str(path)!r} ({what}) {problem}; {fix}") from None
+            msg = (
+                f"{str(path)!r} ({what}) holds Python objects, which would need pickle (code) to "
+                f"load; pymi refuses it; {fix}"
+            )
+            raise UnsafeFileError(msg) from None
         raise _damaged(path, what, f"is not a valid .npy file ({err})", fix) from None
     except (OSError, EOFError) as err:
-        raise _damaged(path, what, f"is not a valid .npy file ({err or type(err).__name__})", fix) from None
+        raise _damaged(
+            path, what, f"is not a valid .npy file ({err or type(err).__name__})", fix
+        ) from None
 
 
 def save_torch(path: str | os.PathLike[str], obj: Any) -> None:
@@ -263,13 +268,13 @@ def load_torch(path: str | os.PathLike[str], *, what: str, fix: str) -> Any:
     except pickle.UnpicklingError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if "weights_only" in str(err) or "Unsupported global" in str(err) or "GLOBAL" in str(err):
-            problem = (
-                "holds objects other than tensors and plain data, which would need pickled code "
-                "to load; pymi never runs code from a run folder and refuses it"
+            msg = (
+                f"{str(path)!r} ({what}) holds objects other than tensors and plain data, which "
+                f"would need pickled code to load; pymi never runs code from a run folder and "
+                f"refuses it; {fix}"
             )
-            raise UnsafeFileError(f"{str(path)!r} ({what}) {problem}; {fix}") from None
+            raise UnsafeFileError(msg) from None
         raise _damaged(path, what, f"is not a valid PyTorch file ({first})", fix) from None
     except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise _damaged(path, what, f"is not a valid PyTorch file ({first})", fix) from None
-

@@ -86,7 +86,9 @@ def run_lock(folder: str | os.PathLike[str], option: str) -> Iterator[None]:
         with contextlib.suppress(OSError):
             from .files import atomic_write_bytes
 
-            atomic_write_bytes(folder / OWNER_NAME, f"{os.getpid()}@{socket.gethostname()}\n".encode())
+            atomic_write_bytes(
+                folder / OWNER_NAME, f"{os.getpid()}@{socket.gethostname()}\n".encode()
+            )
         yield
     finally:
         _held.discard(key)

@@ -93,13 +93,15 @@ class Table:
 
     def _load(self, *, repair: bool) -> tuple[tuple[str, ...] | None, list[dict[str, Any]]]:
         if self.path.is_dir():
-            raise self._error("", "is a folder, not a file")
+            where, problem = "", "is a folder, not a file"
+            raise self._error(where, problem)
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return None, []
         except OSError as err:
-            raise self._error("", f"cannot be read ({err.strerror or err})") from None
+            where, problem = "", f"cannot be read ({err.strerror or err})"
+            raise self._error(where, problem) from None
         cut = len(data)
         if data and not data.endswith(b"\n"):
             cut = data.rfind(b"\n") + 1  # the torn tail of an interrupted write
@@ -112,34 +114,34 @@ class Table:
             text = data[:cut].decode("utf-8")
         except UnicodeDecodeError as err:
             line = data[: err.start].count(b"\n") + 1
-            raise self._error(f", line {line}", "is not UTF-8 text") from None
+            where, problem = f", line {line}", "is not UTF-8 text"
+            raise self._error(where, problem) from None
         if not text:
             return None, []
         lines = csv.reader(io.StringIO(text, newline=""))
         header = tuple(next(lines))
         if header != self.fields and header not in self.legacy_headers:
-            raise self._error(
-                ", line 1",
-                f"header must be {','.join(self.fields)}; found {','.join(header)[:200]}",
-            )
+            where = ", line 1"
+            problem = f"header must be {','.join(self.fields)}; found {','.join(header)[:200]}"
+            raise self._error(where, problem)
         rows = []
         for lineno, cells in enumerate(lines, start=2):
             if len(cells) != len(header):
-                raise self._error(
-                    f", line {lineno}",
+                where = f", line {lineno}"
+                problem = (
                     f"{len(cells)} fields instead of {len(header)} (only the last line of a "
-                    f"table may be incomplete)",
+                    f"table may be incomplete)"
                 )
+                raise self._error(where, problem)
             row: dict[str, Any] = dict.fromkeys(self.fields, "")
             row.update(zip(header, cells, strict=True))
             for col, typ in self.columns.items():
                 try:
                     row[col] = _PARSERS[typ](row[col])
                 except ValueError:
-                    value = row[col][:40]
-                    raise self._error(
-                        f", line {lineno}", f"column {col} must be {typ.__name__}; found {value!r}"
-                    ) from None
+                    where = f", line {lineno}"
+                    problem = f"column {col} must be {typ.__name__}; found {row[col][:40]!r}"
+                    raise self._error(where, problem) from None
             rows.append(row)
         return header, rows
 
