@@ -2,8 +2,10 @@
 
 ``pymi.bench.run(config, out_dir=...)`` (or ``pymi bench`` on the command line)
 runs estimators x tasks x true-MI grid x seeds, writes every estimate to a tidy
-CSV as it is computed, resumes interrupted runs, and draws estimated-vs-true
-figures and summary tables. All values are in nats.
+CSV as it arrives, resumes interrupted runs, and draws estimated-vs-true figures and
+summary tables. One grid point is a pure job (:func:`compute_point`), computed in
+this process or on Dask workers (``workers=N``, ``scheduler=ADDRESS``); the driver is
+the only writer of the run folder. All values are in nats.
 
 Examples
 --------
@@ -16,6 +18,7 @@ Examples
 >>> bench.summarize(folder)                                # doctest: +SKIP
 """
 
+from .compute import FitJob, PointJob, compute_point, fit_compressor
 from .report import plot_task, summarize, write_report
 from .runner import CSV_FIELDS, ConfigMismatchError, ResultsFileError, read_results, run
 from .tasks import (
@@ -39,8 +42,12 @@ __all__ = [
     "ConfigError",
     "ConfigMismatchError",
     "EstimatorSpec",
+    "FitJob",
+    "PointJob",
     "ResultsFileError",
     "TaskSpec",
+    "compute_point",
+    "fit_compressor",
     "load_config",
     "plot_task",
     "preset",
