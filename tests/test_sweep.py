@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
+import signal
 import struct
 
 import numpy as np
@@ -223,14 +225,38 @@ def test_serial_sweep_writes_tables_figures_and_one_run_folder_per_point(serial_
     assert meta["points"] == ["seed=0", "seed=1"] and meta["sessions"][-1]["status"] == "completed"
 
 
-@pytest.mark.torch
-def test_two_workers_give_the_serial_tables(serial_sweep, idx_root, tmp_path):
-    pytest.importorskip("distributed")
-    from pymi.sweep import run_sweep
+def _run_point_killed_once(point, *, run_plots=False):
+    """In a worker: the first attempt at seed=1 stops after epoch 1 (checkpointed) and
+    kills its worker process; the next attempt is the real run_point (it resumes)."""
+    from pathlib import Path
 
+    from pymi.ib import IBConfig, run
+    from pymi.sweep.driver import run_point
+
+    marker = Path(point.config["run_dir"]).parents[1] / f"killed-{point.name}"
+    if point.name == "seed=1" and not marker.exists():
+        run(IBConfig.from_dict(point.config), stop_after=1, plots=False, verbose=False)
+        marker.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_point(point, run_plots=run_plots)
+
+
+@pytest.mark.torch
+def test_two_workers_one_killed_mid_run_give_the_serial_tables(
+    serial_sweep, idx_root, tmp_path, monkeypatch
+):
+    pytest.importorskip("distributed")
+    from pymi.sweep import driver, run_sweep
+
+    monkeypatch.setattr(driver, "run_point", _run_point_killed_once)
     out = tmp_path / "parallel"
     run_sweep(parse_config(_tiny_toml(idx_root, out)), workers=2, log=lambda s: None)
-    assert _read_tables(out) == _read_tables(serial_sweep)
+    assert (out / "killed-seed=1").is_file()  # a worker died after epoch 1 of seed=1
+    assert _read_tables(out) == _read_tables(serial_sweep)  # no row lost or doubled
+    own = (out / "runs" / "seed=1" / "epochs.csv").read_text().splitlines()[1:]
+    assert [line.split(",")[0] for line in own] == ["0", "1", "2"]
+    sessions = json.loads((out / "runs" / "seed=1" / "metadata.json").read_text())["sessions"]
+    assert [s["resumed"] for s in sessions] == [False, True]  # went on from the checkpoint
 
 
 @pytest.mark.torch

@@ -22,6 +22,7 @@ import csv
 import functools
 import json
 import math
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -181,8 +182,8 @@ def run_sweep(
     from ..engine import map_tasks
     from ..runs import atomic_write_bytes, atomic_write_json, ensure_folder, read_json, run_lock
 
-    if out is not None:
-        config = replace(config, out=str(out))
+    # an absolute folder: workers elsewhere (--scheduler) have other working directories
+    config = replace(config, out=os.path.abspath(config.out if out is None else out))
     points = expand(config)
     folder = ensure_folder(config.out, option="[sweep] out / --out")
     with run_lock(folder, "[sweep] out / --out"):
