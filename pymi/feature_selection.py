@@ -191,21 +191,26 @@ def _mi_cd(c: np.ndarray, d: np.ndarray, k: int, n_jobs: int) -> float:
     if not keep.any():
         return 0.0
     c, codes = c[keep], codes[keep]
+    # a mean over rows: visit them in ascending order of c (cache-friendly searches)
+    by_c = np.argsort(c, kind="stable")
+    c, codes = np.ascontiguousarray(c[by_c]), codes[by_c]
     n = c.shape[0]
     radius = np.empty(n)
     k_all = np.empty(n)
     label_counts = counts[codes].astype(np.float64)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(counts.size + 1))
+    by_class = np.argsort(codes, kind="stable") if counts.size > 16 else None
+    if by_class is not None:
+        bounds = np.searchsorted(codes[by_class], np.arange(counts.size + 1))
     for label in range(counts.size):
-        rows = order[bounds[label] : bounds[label + 1]]
+        # rows of the class, in ascending order of c
+        rows = by_class[bounds[label] : bounds[label + 1]] if by_class is not None else np.flatnonzero(codes == label)
         if rows.size < 2:
             continue
         kk = min(k, rows.size - 1)
         dist, _ = _neighbors.knn(c[rows, None], kk, metric="chebyshev", n_jobs=n_jobs, device="cpu")
         radius[rows] = dist[:, -1]
         k_all[rows] = kk
-    m = _count_sorted(c, radius, n_jobs) + 1.0
+    m = _neighbors.count_within(c[:, None], radius, metric="chebyshev", n_jobs=n_jobs, device="cpu") + 1.0
     mi = digamma(n) + np.mean(digamma(k_all)) - np.mean(digamma(label_counts)) - np.mean(digamma(m))
     return max(0.0, float(mi))
 
