@@ -188,3 +188,17 @@ def test_pairwise_errors():
         pymi.pairwise_mutual_information(X, groups=[[0], []])
     with pytest.raises(TypeError, match="takes no bogus"):
         pymi.pairwise_mutual_information(X, bogus=1)
+
+
+def test_pairwise_fast_path_equals_estimator_and_ties_take_the_general_path():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((600, 4))
+    X[:, 1] += X[:, 0]
+    fast = pymi.pairwise_mutual_information(X, k=4, n_jobs=1)
+    general = pymi.pairwise_mutual_information(X, k=4, n_jobs=1, whiten=True)  # an option: general path
+    np.testing.assert_allclose(fast, general, atol=1e-12)
+    Xt = X.copy()
+    Xt[:10, 2] = 0.0  # ties: jittered with a warning by the estimator
+    with pytest.warns(pymi.TiesWarning):
+        m = pymi.pairwise_mutual_information(Xt, k=4, n_jobs=1, random_state=0)
+    assert np.isfinite(m[0, 2])
