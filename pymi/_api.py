@@ -151,7 +151,8 @@ def entropy(x: Any, method: str = DEFAULT_ENTROPY_METHOD, *, k: int | None = Non
         (leave-one-out Gaussian KDE) or ``"gaussian"`` (plug-in); default
         :data:`DEFAULT_ENTROPY_METHOD`.
     k : int, optional
-        Neighbour order of the kNN methods (default 5).
+        Neighbour order of the kNN methods (default 5; wkl needs k at least as
+        large as the dimension asks, the error names it).
     base : {"nats", "bits", "dits"}, default "nats"
         Unit of the result.
 
@@ -257,7 +258,8 @@ def mutual_information(
         ``"mine"`` the neural Donsker–Varadhan bound of Belghazi et al. (ICML
         2018; needs PyTorch).
     k : int, optional
-        Neighbour order of the kNN methods (cksg, ksg, kl, wkl; default 5).
+        Neighbour order of the kNN methods: default 2 for cksg (chosen on the
+        hard-distribution suite), 5 for ksg, kl and wkl.
     discrete_y : bool, default False
         ``y`` holds class labels: I = h(X) - sum_y p(y) h(X | Y=y) (for ksg and
         cksg, the estimator of Ross, PLoS ONE 2014).

@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--k",
         type=int,
         default=None,
-        help="neighbour order of the kNN methods (cksg, ksg, kl, wkl; default 5)",
+        help="neighbour order of the kNN methods (default 2 for cksg, 5 for ksg, kl, wkl)",
     )
     est.add_argument(
         "--seed",
