@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._estimate import Estimate
-from ._validation import close_names, hint_transposed
+from ._validation import check_same_length, close_names, hint_transposed
 from .estimators import Estimator
 from .estimators._registry import MethodInfo, entropy_methods, get_method, methods, mi_methods
 
@@ -417,6 +417,10 @@ def mutual_information(
 
     from .compression import compress_pair
 
+    if np.ndim(y) > 0 and np.shape(x)[:1] != np.shape(y)[:1]:
+        # rows that do not match, with the .T hint, before any compressor is fitted
+        check_same_length(_Shaped(np.shape(x)), y)
+
     x, y, n_dropped = _omit_nonfinite_rows(x, y, options.get("nan_policy", "raise"))
     compressor_options = compress_opts.get("compressor_options", {})
     if not isinstance(compressor_options, Mapping):
@@ -471,6 +475,13 @@ def mutual_information(
         compression = {**pair.params, "cross_fit": False}  # type: ignore[union-attr]
     params = {**result.params, "compression": compression, "n_dropped_nonfinite": n_dropped}
     return dataclasses.replace(result, params=params)
+
+
+class _Shaped:
+    """Stands in for an array in :func:`check_same_length`, which needs only its shape."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
 
 
 def _omit_nonfinite_rows(x: Any, y: Any, nan_policy: str) -> tuple[Any, Any, int]:

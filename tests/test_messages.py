@@ -196,3 +196,10 @@ def test_ties_in_tiny_data_are_jittered_like_at_unit_scale(xy):
     with pytest.warns(pymi.TiesWarning):
         got = pymi.mutual_information(x * 1e-200, xy[1] * 1e-200, "kl", random_state=0)
     assert got.value == pytest.approx(ref.value, abs=1e-9)
+
+
+def test_transposed_x_with_compression_is_caught_before_fitting():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((20, 300)), rng.standard_normal((300, 2))
+    with pytest.raises(ValueError, match=r"got x\.shape=\(20, 300\), y\.shape=\(300, 2\)\. .*pass x\.T$"):
+        pymi.mutual_information(x, y, "kl", compress="pca", latent_dim=2)
