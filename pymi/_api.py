@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ._estimate import Estimate
 from ._validation import check_same_length, close_names, hint_transposed
 from .estimators import Estimator
@@ -233,7 +235,8 @@ def mutual_information(
     method: str = DEFAULT_MI_METHOD,
     *,
     k: int | None = None,
-    discrete_y: bool = False,
+    discrete_x: bool | Any = False,
+    discrete_y: bool | Any = False,
     base: str = "nats",
     compress: str | None = None,
     latent_dim: int | tuple[int | None, int | None] | None = None,
@@ -260,9 +263,17 @@ def mutual_information(
     k : int, optional
         Neighbour order of the kNN methods: default 2 for cksg (chosen on the
         hard-distribution suite), 5 for ksg, kl and wkl.
-    discrete_y : bool, default False
+    discrete_x : bool or array_like of bool, default False
+        ``x`` is discrete (True), or one flag per column of ``x`` (mixed). Any
+        discrete ``x``, or per-column flags for ``y``, is estimated by
+        :func:`pymi.discrete.mutual_information_mixed`: both sides discrete, the
+        plug-in estimate with the Miller–Madow correction; one side discrete, the
+        method with that side as labels (Ross 2014 for the kNN methods); some
+        columns discrete, the mixed KSG of Gao, Kannan, Oh & Viswanath (NeurIPS 2017).
+    discrete_y : bool or array_like of bool, default False
         ``y`` holds class labels: I = h(X) - sum_y p(y) h(X | Y=y) (for ksg and
-        cksg, the estimator of Ross, PLoS ONE 2014).
+        cksg, the estimator of Ross, PLoS ONE 2014); or one flag per column of
+        ``y`` (see ``discrete_x``).
     base : {"nats", "bits", "dits"}, default "nats"
         Unit of the result.
     compress : {None, "ae", "pca"}, default None
@@ -379,6 +390,19 @@ def mutual_information(
 
     >>> est = pymi.mutual_information(x, y, compress="pca", latent_dim=1)  # doctest: +SKIP
     """
+    if not _is_flag(discrete_x, False) or not _is_flag(discrete_y, None):
+        if compress is not None:
+            msg = (
+                f"compress={compress!r} applies to continuous x and y; got discrete_x="
+                f"{discrete_x!r}, discrete_y={discrete_y!r}. Compress the continuous side "
+                f"yourself (pymi.compression) or drop the discrete flags"
+            )
+            raise ValueError(msg)
+        from .discrete import mutual_information_mixed
+
+        return mutual_information_mixed(
+            x, y, method, discrete_x=discrete_x, discrete_y=discrete_y, k=k, base=base, **options
+        )
     info = get_method(method)
     caps = info.capabilities
     if not (caps.discrete_y if discrete_y else caps.mutual_information):
@@ -482,6 +506,13 @@ class _Shaped:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
+
+
+def _is_flag(value: Any, flag: bool | None) -> bool:
+    """Whether ``value`` is a plain boolean (equal to ``flag`` unless ``flag`` is None)."""
+    if not isinstance(value, (bool, np.bool_)):
+        return False
+    return flag is None or bool(value) is flag
 
 
 def _omit_nonfinite_rows(x: Any, y: Any, nan_policy: str) -> tuple[Any, Any, int]:

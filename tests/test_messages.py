@@ -75,7 +75,7 @@ def test_entropy_n_neighbors_says_the_option_is_k(xy):
         ("seed", "random_state"),
         ("nan_polcy", "nan_policy"),
         ("n_threads", "n_jobs"),
-        ("discret_y", "discrete_y"),
+        ("discret_y", "discrete_y or discrete_x"),
     ],
 )
 def test_misspelt_option_gets_the_close_name(xy, option, meant):
