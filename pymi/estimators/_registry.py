@@ -95,7 +95,7 @@ def methods() -> Mapping[str, MethodInfo]:
     --------
     >>> import pymi
     >>> list(pymi.methods())[:3]
-    ['kl', 'wkl', 'ksg']
+    ['cksg', 'kl', 'wkl']
     >>> pymi.methods()["ksg"].capabilities.entropy
     False
     """
