@@ -18,7 +18,7 @@ pytest-benchmark (one group, the two cases)::
 
 Markdown table of medians and the ratio (interleaved repetitions)::
 
-    nice python benchmarks/bench_workers.py --table [--repeat 3] [--workers 2]
+    nice python benchmarks/bench_workers.py --table [--repeat 3] [--workers 2] [--preset quick]
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from bench_knn import machine
 PRESET = "images-quick"
 
 
-def bench(workers: int, out: Path) -> float:
-    """Wall time (s) of ``pymi bench --preset images-quick --workers N --out out`` in a new process."""
-    cmd = [sys.executable, "-m", "pymi.cli", "bench", "--preset", PRESET, "--no-progress"]
+def bench(workers: int, out: Path, preset: str = PRESET) -> float:
+    """Wall time (s) of ``pymi bench --preset PRESET --workers N --out out`` in a new process."""
+    cmd = [sys.executable, "-m", "pymi.cli", "bench", "--preset", preset, "--no-progress"]
     t = time.perf_counter()
     subprocess.run(
         [*cmd, "--workers", str(workers), "--out", str(out)], check=True, capture_output=True
@@ -70,21 +70,22 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="print the markdown table")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--preset", default=PRESET, help=f"the preset to run (default {PRESET})")
     args = parser.parse_args()
     print(machine())
     one, many = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeat):
             a, b = Path(tmp) / f"w1-{r}", Path(tmp) / f"w{args.workers}-{r}"
-            one.append(bench(1, a))
-            many.append(bench(args.workers, b))
+            one.append(bench(1, a, args.preset))
+            many.append(bench(args.workers, b, args.preset))
             same = rows(a) == rows(b)
             print(f"repeat {r}: {one[-1]:.1f} s vs {many[-1]:.1f} s; same rows and values: {same}")
     t1, tn = statistics.median(one), statistics.median(many)
     print()
     print(f"| command | --workers 1 median (s) | --workers {args.workers} median (s) | speed-up |")
     print("|---|---:|---:|---:|")
-    print(f"| pymi bench --preset {PRESET} | {t1:.1f} | {tn:.1f} | {t1 / tn:.2f}x |")
+    print(f"| pymi bench --preset {args.preset} | {t1:.1f} | {tn:.1f} | {t1 / tn:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -544,11 +544,14 @@ def run(
                     "encode_seconds": 0.0,
                 }
 
+            # a cluster start costs seconds: fewer fits than workers are done here (the
+            # longest fit bounds the time either way), more go to the workers
+            on_cluster = scheduler is not None or len(fit_jobs) > workers
             _map(
                 fit_compressor,
                 fit_jobs,
                 fitted,
-                workers=workers,
+                workers=workers if on_cluster else 1,
                 scheduler=scheduler,
                 description="compressors",
             )
