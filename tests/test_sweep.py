@@ -359,3 +359,14 @@ def test_sweep_folder_in_use_is_refused(idx_root, tmp_path, capsys):
     with run_lock(out, "--out"):
         assert main(["sweep", str(path), "--workers", "1"]) == 2
     assert "is already in use" in capsys.readouterr().err
+
+
+def test_foreign_sessions_file_is_refused(idx_root, tmp_path):
+    from pymi.runs import RunFileError
+    from pymi.sweep import run_sweep
+
+    out = tmp_path / "foreign"
+    out.mkdir()
+    (out / "sweep.json").write_text("[1, 2]")
+    with pytest.raises(RunFileError, match=r"sweep.json.*not what pymi sweep writes; move it away"):
+        run_sweep(parse_config(_tiny_toml(idx_root, out)), log=lambda s: None)

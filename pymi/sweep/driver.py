@@ -180,7 +180,14 @@ def run_sweep(
         before it are stored: running the sweep again continues.
     """
     from ..engine import map_tasks
-    from ..runs import atomic_write_bytes, atomic_write_json, ensure_folder, read_json, run_lock
+    from ..runs import (
+        RunFileError,
+        atomic_write_bytes,
+        atomic_write_json,
+        ensure_folder,
+        read_json,
+        run_lock,
+    )
 
     # an absolute folder: workers elsewhere (--scheduler) have other working directories
     config = replace(config, out=os.path.abspath(config.out if out is None else out))
@@ -190,9 +197,13 @@ def run_sweep(
         ensure_folder(folder / "points", option="[sweep] out / --out")
         atomic_write_bytes(folder / "sweep.toml", config.text.encode("utf-8"))
         meta_path = folder / "sweep.json"
-        meta = read_json(
-            meta_path, what="the sweep's sessions", fix="move it away (it only holds the history)"
-        ) or {"sessions": []}
+        fix = "move it away (it holds only the history of the sessions)"
+        meta = read_json(meta_path, what="the sweep's sessions", fix=fix)
+        if meta is None:
+            meta = {"sessions": []}
+        elif not isinstance(meta, dict) or not isinstance(meta.get("sessions"), list):
+            msg = f"{str(meta_path)!r} (the sweep's sessions) is not what pymi sweep writes; {fix}"
+            raise RunFileError(msg)
         meta.update(
             {
                 "units": "nats",
@@ -210,6 +221,7 @@ def run_sweep(
                 todo.append(point)
             else:
                 records[point.name] = record
+        workers = min(workers, max(1, len(todo)))  # no idle worker processes
         where = (
             f"the scheduler at {scheduler}"
             if scheduler
