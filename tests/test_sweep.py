@@ -75,7 +75,7 @@ def test_quick_config_is_valid_and_expands_in_grid_order():
     assert points[4].config["sigma"] == 0.1 and points[4].config["seed"] == 1
     assert points[4].config["run_dir"].endswith("runs/sweep-quick/runs/sigma=0.1,seed=1")
     assert points[4].config["progress"] is False
-    assert points[4].config["epochs"] == 5  # from [ib]
+    assert points[4].config["epochs"] == 8  # from [ib]
 
 
 def test_empty_grid_is_one_point():

@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="the built-in example: 3 seeds x 2 noise levels, 5 epochs (a few minutes on 2 cores)",
+        help="the built-in example: 3 seeds x 2 noise levels, 8 epochs (a few minutes on 2 cores)",
     )
     p.add_argument(
         "--example", action="store_true", help="print the built-in configuration (TOML) and exit"

@@ -67,12 +67,12 @@ QUICK_TOML = """\
 out = "runs/sweep-quick"
 
 [ib]
-n_train = 1000
-n_eval = 500
-epochs = 5
+n_train = 2000
+n_eval = 1000
+epochs = 8
 batch_size = 128
 lr = 2e-3
-input_ae_epochs = 3
+input_ae_epochs = 5
 estimator = "kl"
 layer_compressor = "pca"
 device = "cpu"
