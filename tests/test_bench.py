@@ -586,3 +586,12 @@ def test_two_workers_give_the_serial_table(tmp_path):
     assert _rows(parallel) == _rows(serial)
     meta = json.loads((parallel / "metadata.json").read_text())
     assert meta["sessions"][-1]["workers"] == 2 and meta["status"] == "complete"
+
+
+def test_binary_config_file_is_a_config_error(tmp_path, capsys):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(bench.ConfigError, match=r"cfg.json' is not UTF-8 text \(byte 0\)"):
+        bench.load_config(cfg)
+    assert bench_main([str(cfg), "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err.startswith("pymi bench: error: ")

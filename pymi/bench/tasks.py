@@ -808,7 +808,11 @@ def load_config(path: str | Path) -> BenchConfig:
         )
         raise FileNotFoundError(msg)
     suffix = p.suffix.lower()
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        msg = f"benchmark config {str(p)!r} is not UTF-8 text (byte {err.start}); pass a .json or .toml config file"
+        raise ConfigError(msg) from None
     if suffix == ".json":
         try:
             data = json.loads(text)
