@@ -968,7 +968,7 @@ HARD_ESTIMATORS: tuple[str, ...] = ("cksg", "ksg", "ksg_raw", "kl", "wkl", "kde"
 #: Options per estimator name (``method`` defaults to the name): ``ksg_raw`` is KSG
 #: without its per-side whitening, to measure what the whitening does.
 _HARD_OPTIONS: dict[str, dict[str, Any]] = {
-    "cksg": {"k": 5},
+    "cksg": {},  # the default method at its default settings
     "ksg": {"k": 5},
     "ksg_raw": {"method": "ksg", "k": 5, "whiten": False},
     "kl": {"k": 5},
