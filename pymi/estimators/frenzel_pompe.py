@@ -267,6 +267,16 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
 
+    Notes
+    -----
+    The standard error is a delta-method approximation from the per-sample
+    terms; like KSG's per-sample spread it ignores the dependence between the
+    terms. Over 20 independent Gaussian data sets (N = 5000, d_X = d_Y = 2)
+    the spread of the estimates was 1.5-1.8x the mean reported stderr
+    (d_Z = 1, I = 0: 0.014 vs 0.009; d_Z = 2, I = 1: 0.021 vs 0.014;
+    d_Z = 4, I = 3: 0.030 vs 0.016 nats), with mean errors of +0.001, -0.000
+    and -0.030 nats.
+
     References
     ----------
     S. Frenzel, B. Pompe, Phys. Rev. Lett. 99, 204101 (2007).
@@ -358,7 +368,8 @@ class CalibratedFrenzelPompe(_CMIEstimator):
             "plugin_bias": float(plugin_bias),
             "stderr_method": (
                 "delta method: FP per-sample terms of the data and of the reference(s), plus "
-                "(1 - sensitivity)^2 x the Gaussian term's asymptotic variance (approximate)"
+                "(1 - sensitivity)^2 x the Gaussian term's asymptotic variance (approximate; "
+                "measured 1.5-1.8x below the spread over data sets on Gaussians)"
             ),
             "_stderr": float(np.sqrt(var)),
             "_n": n,
