@@ -270,6 +270,8 @@ def mutual_information(
         plug-in estimate with the Miller–Madow correction; one side discrete, the
         method with that side as labels (Ross 2014 for the kNN methods); some
         columns discrete, the mixed KSG of Gao, Kannan, Oh & Viswanath (NeurIPS 2017).
+        ``method="plugin"`` or ``"mixed_ksg"`` take the same route; the plug-in's
+        ``correction`` option is ``"miller_madow"`` (default) or ``"none"``.
     discrete_y : bool or array_like of bool, default False
         ``y`` holds class labels: I = h(X) - sum_y p(y) h(X | Y=y) (for ksg and
         cksg, the estimator of Ross, PLoS ONE 2014); or one flag per column of
@@ -390,7 +392,11 @@ def mutual_information(
 
     >>> est = pymi.mutual_information(x, y, compress="pca", latent_dim=1)  # doctest: +SKIP
     """
-    if not _is_flag(discrete_x, False) or not _is_flag(discrete_y, None):
+    if (
+        method in _MIXED_METHODS
+        or not _is_flag(discrete_x, False)
+        or not _is_flag(discrete_y, None)
+    ):
         if compress is not None:
             msg = (
                 f"compress={compress!r} applies to continuous x and y; got discrete_x="
@@ -506,6 +512,10 @@ class _Shaped:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
+
+
+#: Methods served by :func:`pymi.discrete.mutual_information_mixed` only.
+_MIXED_METHODS = ("plugin", "mixed_ksg")
 
 
 def _is_flag(value: Any, flag: bool | None) -> bool:

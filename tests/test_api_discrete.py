@@ -40,3 +40,16 @@ def test_compress_with_discrete_flags_is_refused():
     s = class_gaussian(2, 500, separation=2.0, random_state=0)
     with pytest.raises(ValueError, match="compress='pca' applies to continuous x and y"):
         pymi.mutual_information(s.x, s.y, discrete_x=True, compress="pca")
+
+
+def test_mixed_methods_by_name():
+    rng = np.random.default_rng(1)
+    n = 5000
+    z = rng.standard_normal(n)
+    x = np.where(rng.random(n) < 0.5, 0.0, z)  # an atom at 0 (ties)
+    y = x + rng.standard_normal(n)
+    est = pymi.mutual_information(x, y, "mixed_ksg", random_state=2)
+    assert est.method == "mixed_ksg"
+    a = rng.integers(0, 4, n)
+    plug = pymi.mutual_information(a, a, "plugin", discrete_x=True, discrete_y=True, correction="none")
+    assert plug.value == pytest.approx(np.log(4), abs=0.01)  # I(A; A) = H(A), 4 near-equal states
