@@ -97,7 +97,7 @@ def test_kde_kernel_sums_gpu(benchmark, d):
     m = len(BANDWIDTHS)
     shift = _kde.nn_squared_distances(x, backend="cuda")
     gpu = benchmark.pedantic(
-        lambda: _core.cuda_kde_log_kernel_sums(x, BANDWIDTHS, shift),
+        lambda: _core.kde_log_kernel_sums(x, BANDWIDTHS, shift, device="cuda"),
         rounds=5, iterations=1, warmup_rounds=1,
     )  # fmt: skip
     gpu_s = benchmark.stats.stats.median
@@ -121,7 +121,7 @@ def test_kde_kernel_sums_gpu(benchmark, d):
 def test_knn_gpu(benchmark):
     n, d, k = N_KNN, 16, 5
     x = np.random.default_rng(1).standard_normal((n, d)).astype(np.float32)
-    dist, idx = benchmark.pedantic(lambda: _core.cuda_knn(x, k, "euclidean"), rounds=5, iterations=1, warmup_rounds=1)
+    dist, idx = benchmark.pedantic(lambda: _core.knn(x, k, "euclidean", device="cuda"), rounds=5, iterations=1, warmup_rounds=1)
     gpu_s = benchmark.stats.stats.median
     cpu_s = _best_of(lambda: _core.knn(x, k, "euclidean", "brute", -1), reps=1)
     cd, _ = _core.knn(x, k, "euclidean", "brute", -1)
@@ -153,7 +153,7 @@ def test_ksg_counts_gpu(benchmark):
     y = (x + rng.standard_normal((n, 2))).astype(np.float32)
     r = np.full(n, 0.05, dtype=np.float32)
     cx, cy = benchmark.pedantic(
-        lambda: _core.cuda_count_within_pair(x, y, r, "chebyshev"), rounds=3, iterations=1, warmup_rounds=1
+        lambda: _core.count_within_pair(x, y, r, "chebyshev", device="cuda"), rounds=3, iterations=1, warmup_rounds=1
     )
     gpu_s = benchmark.stats.stats.median
     cpu_s = _best_of(lambda: _core.count_within(x, r, "chebyshev", "kdtree", -1), reps=1)

@@ -1,20 +1,31 @@
 // Entry point of the private extension module pymi._core.
 // Each group of kernels registers its own functions (bind_*.cpp); this file
-// only assembles the module. Policy (defaults, validation, backend choice)
-// lives in the Python package.
+// assembles the module and adds what describes the build. Policy (defaults,
+// validation beyond the kernel contract, backend choice) lives in Python.
 #include <pybind11/pybind11.h>
+
+#include "kernels.hpp"
 
 namespace py = pybind11;
 
 namespace pymi {
-void register_knn(py::module_& m);   // bind_knn.cpp: kNN, radius counts, KL terms
-void register_kde(py::module_& m);   // bind_kde.cpp: Gaussian-kernel sums
-void register_cuda(py::module_& m);  // bind_cuda.cpp: CUDA mirrors + availability
+void register_knn(py::module_& m);  // bind_knn.cpp: kNN, radius counts, KL terms
+void register_kde(py::module_& m);  // bind_kde.cpp: Gaussian-kernel sums
 }  // namespace pymi
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "pymi compiled kernels (private; use the pymi package API)";
     pymi::register_knn(m);
     pymi::register_kde(m);
-    pymi::register_cuda(m);
+    m.def("cuda_compiled", &pymi::cuda::compiled, "True when pymi was built with nvcc.");
+    m.def("cuda_device_count", &pymi::cuda::device_count,
+          "Number of visible CUDA devices (0 without CUDA support, a driver or a device).");
+    m.def("simd_level", &pymi::cpu::simd_level,
+          "Instruction set of the CPU kernels in this process: 'avx2', 'baseline' or 'native'.\n"
+          "Chosen once, at the first call into the kernels or here: 'avx2' when the CPU has AVX2 and\n"
+          "FMA and the environment variable PYMI_DISABLE_AVX2 is unset or '0'.");
+    m.def("simd_levels_compiled", &pymi::cpu::simd_levels_compiled,
+          "Instruction-set variants compiled into this build, e.g. 'baseline,avx2'.");
+    // choose the variant now, so that PYMI_DISABLE_AVX2 is read once, at import
+    pymi::cpu::simd_level();
 }

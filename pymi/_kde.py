@@ -86,7 +86,7 @@ def nn_squared_distances(
     if backend == "cuda":
         # squared distances straight from the GPU kernel: bit-identical to the
         # CUDA KDE kernel's own, so its largest term per row is exactly 1
-        dist, _ = _core.cuda_knn(np.ascontiguousarray(x), 1, "sqeuclidean")
+        dist, _ = _core.knn(np.ascontiguousarray(x), 1, "sqeuclidean", device="cuda")
         return np.asarray(dist[:, 0], dtype=np.float64)
     dist, _ = _neighbors.knn(
         np.ascontiguousarray(x), 1, metric="euclidean", backend=backend, n_jobs=n_jobs
@@ -131,7 +131,7 @@ def _log_kernel_sums(
         if shift_sq is None:
             shift_sq = nn_squared_distances(x, n_jobs=n_jobs, backend="cuda")
         shift_sq = np.asarray(shift_sq, dtype=np.float64)
-        out = _core.cuda_kde_log_kernel_sums(x, bandwidths, shift_sq)
+        out = _core.kde_log_kernel_sums(x, bandwidths, shift_sq, device="cuda")
         return _repair_rows(x, bandwidths, shift_sq, out, n_jobs)
     if device != "cpu":
         msg = f"device must be 'cpu' or 'cuda' here; got {device!r}"

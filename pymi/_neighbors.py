@@ -15,7 +15,9 @@ Backends
     dimension).
 ``"faiss"``
     faiss ``IndexFlatL2`` (``IndexFlat(d, METRIC_Linf)`` for Chebyshev), on the
-    GPU when the device is CUDA and faiss has GPUs; kNN only. faiss works in
+    GPU when the device is CUDA and faiss has GPUs; kNN only. An optional
+    dependency: ``pip install "pymi[faiss]"`` (CPU) or ``"pymi[gpu]"`` (CUDA 12);
+    ``"auto"`` never picks it. faiss works in
     float32 and breaks ties its own way: the neighbour *distances* are
     recomputed exactly in the input dtype, but near-ties may select different
     (equally near) indices than the exact backends, and on data far from the
@@ -23,8 +25,9 @@ Backends
     faiss can pick neighbours that are not the nearest: centre the data first
     (pymi's estimators whiten it, which centres).
 ``"cuda"``
-    The pymi CUDA kernels (``_core.cuda_*``); they raise ``RuntimeError`` when
-    pymi was built without CUDA or no device is visible.
+    The pymi CUDA kernels (the ``_core`` functions with ``device="cuda"``);
+    :func:`resolve_backend` refuses it with the fix when pymi was built without
+    CUDA or no device is visible.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "count_within",
     "count_within_pair",
     "knn",
+    "resolve_backend",
 ]
 
 #: Accepted ``backend`` names.
@@ -52,6 +56,8 @@ BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "faiss", "cuda")
 METRICS: tuple[str, ...] = ("euclidean", "chebyshev")
 
 _COUNT_BACKENDS: tuple[str, ...] = ("auto", "kdtree", "brute", "cuda")
+#: The largest thread count the compiled kernels take (a C int).
+_MAX_THREADS = 2**31 - 1
 
 
 # ---------------------------------------------------------------------------
@@ -200,6 +206,9 @@ def _n_jobs(n_jobs: int | None) -> int:
     ):
         msg = f"n_jobs must be -1 (all cores) or a positive integer; got {n_jobs!r}"
         raise ValueError(msg)
+    if n_jobs > _MAX_THREADS:
+        msg = f"n_jobs={n_jobs} is more threads than can be started (at most {_MAX_THREADS}); pass n_jobs=-1 for all cores"
+        raise ValueError(msg)
     return int(n_jobs)
 
 
@@ -259,11 +268,48 @@ def _as_radius(radius: float | np.ndarray, n: int, dtype: np.dtype) -> np.ndarra
     return np.ascontiguousarray(r, dtype=dtype)
 
 
-def _resolve_backend(backend: str, device: str, valid: tuple[str, ...], what: str) -> str:
-    _check_backend(backend, valid, what)
-    if backend == "auto":
-        return "cuda" if resolve_device(device) == "cuda" else "auto"
-    return backend
+def resolve_backend(
+    backend: str, device: str, operation: str = "knn"
+) -> tuple[str, str]:
+    """The one rule that turns ``backend`` and ``device`` into what runs.
+
+    Parameters
+    ----------
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
+        The requested engine (``"faiss"``: kNN only).
+    device : {"auto", "cpu", "cuda"}
+        The requested device (:func:`pymi._device.resolve_device`).
+    operation : {"knn", "count_within", "count_within_pair"}
+        The search it is for; faiss does kNN only.
+
+    Returns
+    -------
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
+        ``"auto"`` on a CUDA device becomes ``"cuda"`` (so the reported backend
+        is the one used); ``"auto"`` on the CPU stays ``"auto"`` (the algorithm
+        is chosen per call from (n, d)); any other backend is kept.
+    device : {"cpu", "cuda"}
+        The resolved device.
+
+    Raises
+    ------
+    ValueError
+        Unknown names, ``"faiss"`` for counts, or CUDA requested where it is
+        not usable (the message says how to fix it).
+    ImportError
+        ``backend="faiss"`` without the faiss package (the message gives the
+        install command).
+    """
+    _check_backend(backend, BACKENDS if operation == "knn" else _COUNT_BACKENDS, operation)
+    dev = resolve_device(device)
+    if backend == "cuda":
+        resolve_device("cuda")  # raises with the fix when CUDA is not usable
+        return "cuda", "cuda"
+    if backend == "faiss":
+        _import_faiss()
+    if backend == "auto" and dev == "cuda":
+        return "cuda", dev
+    return backend, dev
 
 
 # ---------------------------------------------------------------------------
@@ -318,7 +364,7 @@ def knn(
     if metric != "chebyshev":
         check_squared_range(xa, "x")
     nj = _n_jobs(n_jobs)
-    chosen = _resolve_backend(backend, device, BACKENDS, "knn")
+    chosen, dev = resolve_backend(backend, device, "knn")
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         msg = f"k must be an integer; got {k!r}"
         raise TypeError(msg)
@@ -330,10 +376,10 @@ def knn(
     if chosen == "auto":
         chosen = choose_knn_algorithm(n, d, k, metric)
     if chosen in ("kdtree", "brute"):
-        return _core.knn(xa, k, metric, chosen, nj)
+        return _core.knn(xa, k, metric, chosen, nj, "cpu")
     if chosen == "faiss":
-        return _faiss_knn(xa, k, metric, nj, device)
-    return _cuda("cuda_knn")(xa, k, metric)
+        return _faiss_knn(xa, k, metric, nj, dev)
+    return _core.knn(xa, k, metric, "brute", nj, "cuda")
 
 
 def count_within(
@@ -369,14 +415,14 @@ def count_within(
     if metric != "chebyshev":
         check_squared_range(xa, "x")
     nj = _n_jobs(n_jobs)
-    chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within")
+    chosen, _ = resolve_backend(backend, device, "count_within")
     n, d = xa.shape
     r = _as_radius(radius, n, xa.dtype)
     if chosen == "auto":
         chosen = choose_count_algorithm(n, d, metric)
     if chosen == "cuda":
-        return _cuda("cuda_count_within")(xa, r, metric)
-    return _core.count_within(xa, r, metric, chosen, nj)
+        return _core.count_within(xa, r, metric, "brute", nj, "cuda")
+    return _core.count_within(xa, r, metric, chosen, nj, "cpu")
 
 
 def count_within_pair(
@@ -427,23 +473,23 @@ def count_within_pair(
         check_squared_range(xa, "x")
         check_squared_range(ya, "y")
     nj = _n_jobs(n_jobs)
-    chosen = _resolve_backend(backend, device, _COUNT_BACKENDS, "count_within_pair")
+    chosen, _ = resolve_backend(backend, device, "count_within_pair")
     n = xa.shape[0]
     r = _as_radius(radius, n, xa.dtype)
     if chosen == "cuda":
-        return _cuda("cuda_count_within_pair")(xa, ya, r, metric)
+        return _core.count_within_pair(xa, ya, r, metric, nj, "cuda")
     if chosen == "brute":
-        return _core.count_within_pair(xa, ya, r, metric, nj)
+        return _core.count_within_pair(xa, ya, r, metric, nj, "cpu")
     if chosen == "kdtree":
         algo_x = algo_y = "kdtree"
     else:
         algo_x = choose_count_algorithm(n, xa.shape[1], metric)
         algo_y = choose_count_algorithm(n, ya.shape[1], metric)
         if algo_x == algo_y == "brute":
-            return _core.count_within_pair(xa, ya, r, metric, nj)
+            return _core.count_within_pair(xa, ya, r, metric, nj, "cpu")
     return (
-        _core.count_within(xa, r, metric, algo_x, nj),
-        _core.count_within(ya, r, metric, algo_y, nj),
+        _core.count_within(xa, r, metric, algo_x, nj, "cpu"),
+        _core.count_within(ya, r, metric, algo_y, nj, "cpu"),
     )
 
 
@@ -452,22 +498,24 @@ def count_within_pair(
 # ---------------------------------------------------------------------------
 
 
-def _cuda(name: str):
-    fn = getattr(_core, name, None)
-    if fn is None:  # an old build without the CUDA bindings
-        msg = f"pymi was built without CUDA ({name} is missing); use a CPU backend"
-        raise RuntimeError(msg)
-    return fn
+def _import_faiss():
+    """The faiss module, or an ImportError that gives the install command."""
+    try:
+        import faiss
+    except ImportError as exc:
+        msg = (
+            "backend='faiss' needs the optional faiss package: pip install \"pymi[faiss]\" "
+            "(faiss-cpu), or \"pymi[gpu]\" for faiss's CUDA 12 build; or use backend='auto', "
+            "whose own kernels are faster on the CPU"
+        )
+        raise ImportError(msg) from exc
+    return faiss
 
 
 def _faiss_knn(
     x: np.ndarray, k: int, metric: str, n_jobs: int, device: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        import faiss
-    except ImportError as exc:  # pragma: no cover - faiss-cpu is a dependency
-        msg = "backend='faiss' needs the faiss package (pip install faiss-cpu)"
-        raise ImportError(msg) from exc
+    faiss = _import_faiss()
     n, d = x.shape
     xf = np.ascontiguousarray(x, dtype=np.float32)
     if metric == "euclidean":
@@ -477,7 +525,7 @@ def _faiss_knn(
     else:  # pragma: no cover - every recent faiss has it
         msg = "this faiss build has no METRIC_Linf; use metric='euclidean' or another backend"
         raise ValueError(msg)
-    use_gpu = resolve_device(device) == "cuda" and getattr(faiss, "get_num_gpus", lambda: 0)() > 0
+    use_gpu = device == "cuda" and getattr(faiss, "get_num_gpus", lambda: 0)() > 0
     if use_gpu:  # pragma: no cover - needs a GPU build of faiss
         index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
     prev_threads = faiss.omp_get_max_threads()

@@ -17,7 +17,19 @@ from pymi._neighbors import count_within, count_within_pair, knn
 DTYPES = [np.float64, np.float32]
 METRICS = ["euclidean", "chebyshev"]
 DIMS = [1, 2, 3, 5, 8, 16, 33, 64]
-KNN_BACKENDS = ["kdtree", "brute", "faiss", pytest.param("cuda", marks=pytest.mark.cuda)]
+try:
+    import faiss  # noqa: F401 - optional (pymi[faiss])
+
+    HAS_FAISS = True
+except ImportError:
+    HAS_FAISS = False
+NEEDS_FAISS = pytest.mark.skipif(not HAS_FAISS, reason='faiss not installed (pip install "pymi[faiss]")')
+KNN_BACKENDS = [
+    "kdtree",
+    "brute",
+    pytest.param("faiss", marks=NEEDS_FAISS),
+    pytest.param("cuda", marks=pytest.mark.cuda),
+]
 COUNT_BACKENDS = ["kdtree", "brute", pytest.param("cuda", marks=pytest.mark.cuda)]
 
 
@@ -345,7 +357,9 @@ def test_kl_point_terms_skips_zero_weights_at_zero_distance():
 
 def test_kl_point_terms_shape_errors():
     with pytest.raises(
-        ValueError, match=r"weights must be a 1-D array .*weights.shape=\(2,\), dist.shape=\(5, 3\)"
+        ValueError,
+        match=r"weights must be a 1-D array with one entry per neighbour order "
+        r"\(dist.shape=\(5, 3\)\); got weights.shape=\(2,\)",
     ):
         _core.kl_point_terms(np.ones((5, 3)), np.ones(2), 1, np.ones(3), 0)
     with pytest.raises(ValueError, match=r"offsets must be .*offsets.shape=\(4,\)"):
@@ -387,7 +401,7 @@ def test_core_dtype_errors():
 
 def test_core_shape_errors():
     with pytest.raises(
-        ValueError, match=r"x must be a 2-D array \(n_samples, n_features\); got ndim=1"
+        ValueError, match=r"x must be a 2-D array \(n_samples, n_features\); got x.shape=\(5,\)"
     ):
         _core.knn(np.zeros(5), 1, "euclidean", "kdtree", 0)
     with pytest.raises(ValueError, match=r"x must have at least 1 feature; got n_features=0"):
@@ -521,17 +535,20 @@ def test_auto_backend_resolves_to_cuda_with_a_device(monkeypatch):
 
     calls = []
     monkeypatch.setattr(_device, "cuda_device_count", lambda: 1)
-    monkeypatch.setattr(
-        _core,
-        "cuda_knn",
-        lambda x, k, metric: calls.append(("knn", k, metric)) or "cuda",
-        raising=False,
-    )
-    assert knn(np.zeros((5, 1)), 2, metric="chebyshev") == "cuda"
-    assert calls == [("knn", 2, "chebyshev")]
+    real_knn = _core.knn
+
+    def fake_knn(x, k, metric, algorithm, n_jobs, device):
+        calls.append((k, metric, device))
+        return real_knn(x, k, metric, algorithm, n_jobs)
+
+    monkeypatch.setattr(_core, "knn", fake_knn)
+    assert knn(np.zeros((5, 1)), 2, metric="chebyshev")[0].shape == (5, 2)
+    assert calls == [(2, "chebyshev", "cuda")]
+    calls.clear()
     # an explicit CPU backend or device stays on the CPU
     assert knn(np.zeros((5, 1)), 2, device="cpu")[0].shape == (5, 2)
     assert knn(np.zeros((5, 1)), 2, backend="kdtree")[0].shape == (5, 2)
+    assert [c[2] for c in calls] == ["cpu", "cpu"]
 
 
 def test_algorithm_choice():
@@ -582,9 +599,9 @@ def test_cuda_rejects_non_finite_points():
     x = np.zeros((10, 2))
     x[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
-        _core.cuda_knn(x, 2, "euclidean")
+        _core.knn(x, 2, "euclidean", device="cuda")
     with pytest.raises(ValueError, match="NaN or infinite"):
-        _core.cuda_count_within(x, np.ones(10), "chebyshev")
+        _core.count_within(x, np.ones(10), "chebyshev", device="cuda")
 
 
 # --- regressions from the session-4 review -----------------------------------

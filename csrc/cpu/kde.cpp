@@ -65,12 +65,13 @@
 #include <utility>
 #include <type_traits>
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 #include "cpu/kde_exp.hpp"
-#include "cpu/kde_kernel.hpp"
+#include "cpu/neighbors.hpp"
 #include "cpu/kdtree.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 namespace {
 
 constexpr index_t kChunk = 128;       // columns per distance buffer / float partial sum
@@ -592,4 +593,5 @@ template void kde_log_kernel_sums<float>(const float*, index_t, index_t, const d
 template void kde_log_kernel_sums<double>(const double*, index_t, index_t, const double*, index_t,
                                           const double*, double*, int);
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

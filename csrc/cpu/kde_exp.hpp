@@ -20,11 +20,14 @@
 // its sum).
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 namespace kde {
 
 // Below this exponent (2^-124 = 2.4e-38, i.e. e^-86) the result is 0: with
@@ -118,4 +121,5 @@ PYMI_KDE_INLINE float fast_exp2f_scaled(float r, float c) {
 PYMI_KDE_INLINE float fast_expf(float t) { return fast_exp2f(t * kLog2e); }
 
 }  // namespace kde
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -23,9 +23,10 @@
 #include <limits>
 #include <vector>
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 template <class T>
 class KDTree {
@@ -254,4 +255,5 @@ class KDTree {
     index_t soa_stride_ = 0;
 };
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -9,6 +9,7 @@
 #include "cpu/neighbors.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 template <class T>
 void kl_point_terms(const T* dist, index_t n, int k, const double* weights, double dim, const double* offsets,
@@ -35,4 +36,5 @@ template void kl_point_terms<float>(const float*, index_t, int, const double*, d
 template void kl_point_terms<double>(const double*, index_t, int, const double*, double, const double*, int,
                                      double*);
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -23,6 +23,7 @@
 #include "cpu/topk.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 namespace {
 
@@ -140,9 +141,6 @@ void knn_brute_impl(const T* x, index_t n, int d, int k, int n_threads, T* out_d
 
 template <class T>
 void knn_brute(const T* x, index_t n, int d, int k, Metric metric, int n_jobs, T* dist, index_t* idx) {
-    check_points_shape(n, d, "x");
-    check_k(k, n);
-    check_finite_points(x, n, d, "x");
     const int nt = resolve_threads(n_jobs);
     if (metric == Metric::Euclidean)
         knn_brute_impl<T, EuclideanPolicy>(x, n, d, k, nt, dist, idx);
@@ -153,4 +151,5 @@ void knn_brute(const T* x, index_t n, int d, int k, Metric metric, int n_jobs, T
 template void knn_brute<float>(const float*, index_t, int, int, Metric, int, float*, index_t*);
 template void knn_brute<double>(const double*, index_t, int, int, Metric, int, double*, index_t*);
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

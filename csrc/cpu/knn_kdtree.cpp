@@ -18,6 +18,7 @@
 #include "cpu/topk.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 namespace {
 
@@ -165,9 +166,6 @@ void knn_query_all(const KDTree<T>& tree, int k, int n_threads, T* out_dist, ind
 
 template <class T>
 void knn_kdtree(const T* x, index_t n, int d, int k, Metric metric, int n_jobs, T* dist, index_t* idx) {
-    check_points_shape(n, d, "x");
-    check_k(k, n);
-    check_finite_points(x, n, d, "x");
     const int nt = resolve_threads(n_jobs);
     KDTree<T> tree(x, n, d, kKnnLeafSize, nt);
     if (d <= 8) tree.build_soa();
@@ -181,4 +179,5 @@ void knn_kdtree(const T* x, index_t n, int d, int k, Metric metric, int n_jobs, 
 template void knn_kdtree<float>(const float*, index_t, int, int, Metric, int, float*, index_t*);
 template void knn_kdtree<double>(const double*, index_t, int, int, Metric, int, double*, index_t*);
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

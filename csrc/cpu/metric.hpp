@@ -17,10 +17,11 @@
 #include <limits>
 #include <type_traits>
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 #include "cpu/simd.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 struct EuclideanPolicy {
     static constexpr Metric metric = Metric::Euclidean;
@@ -174,4 +175,5 @@ inline void dispatch_metric_dim(Metric metric, int d, F&& f) {
         with_policy(ChebyshevPolicy{});
 }
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -7,9 +7,10 @@
 #include <atomic>
 #include <optional>
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 // Runs body(i, scratch) for every i in [0, n) on n_threads OpenMP threads with
 // a dynamic schedule of `chunk` iterations. make_scratch() is called once per
@@ -52,4 +53,5 @@ void parallel_for(index_t n, int n_threads, index_t chunk, MakeScratch&& make_sc
     errors.rethrow();
 }
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -23,6 +23,7 @@
 #include "cpu/tile.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 namespace {
 
@@ -206,9 +207,6 @@ void count_brute_impl(const T* x, int dx, const T* y, int dy, index_t n, const T
 template <class T>
 void count_within_kdtree(const T* x, index_t n, int d, const T* radius, Metric metric, int n_jobs,
                          index_t* counts) {
-    check_points_shape(n, d, "x");
-    check_finite_points(x, n, d, "x");
-    check_radius(radius, n);
     const int nt = resolve_threads(n_jobs);
     if (d == 1) {
         if (metric == Metric::Euclidean)
@@ -229,9 +227,6 @@ void count_within_kdtree(const T* x, index_t n, int d, const T* radius, Metric m
 template <class T>
 void count_within_brute(const T* x, index_t n, int d, const T* radius, Metric metric, int n_jobs,
                         index_t* counts) {
-    check_points_shape(n, d, "x");
-    check_finite_points(x, n, d, "x");
-    check_radius(radius, n);
     const int nt = resolve_threads(n_jobs);
     if (metric == Metric::Euclidean)
         count_brute_impl<T, EuclideanPolicy, false>(x, d, nullptr, 0, n, radius, nt, counts, nullptr);
@@ -242,11 +237,6 @@ void count_within_brute(const T* x, index_t n, int d, const T* radius, Metric me
 template <class T>
 void count_within_pair_brute(const T* x, int dx, const T* y, int dy, index_t n, const T* radius, Metric metric,
                              int n_jobs, index_t* counts_x, index_t* counts_y) {
-    check_points_shape(n, dx, "x");
-    check_points_shape(n, dy, "y");
-    check_finite_points(x, n, dx, "x");
-    check_finite_points(y, n, dy, "y");
-    check_radius(radius, n);
     const int nt = resolve_threads(n_jobs);
     if (metric == Metric::Euclidean)
         count_brute_impl<T, EuclideanPolicy, true>(x, dx, y, dy, n, radius, nt, counts_x, counts_y);
@@ -263,4 +253,5 @@ template void count_within_pair_brute<float>(const float*, int, const float*, in
 template void count_within_pair_brute<double>(const double*, int, const double*, int, index_t, const double*,
                                               Metric, int, index_t*, index_t*);
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

@@ -9,6 +9,8 @@
 // adds separately).
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cmath>
 
 #if defined(__AVX__) || defined(__FMA__)
@@ -16,6 +18,7 @@
 #endif
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 namespace simd {
 
 typedef float v8f __attribute__((vector_size(32)));
@@ -71,4 +74,5 @@ inline v4d abs(v4d v) {
 }
 
 }  // namespace simd
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

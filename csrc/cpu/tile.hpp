@@ -26,10 +26,11 @@
 #include <immintrin.h>
 #endif
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 #include "cpu/simd.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 namespace tile {
 
 using simd::v4d;
@@ -213,4 +214,5 @@ inline index_t tiles_per_block(int d, std::size_t bytes) {
 }
 
 }  // namespace tile
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

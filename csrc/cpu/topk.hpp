@@ -9,9 +9,10 @@
 #include <limits>
 #include <vector>
 
-#include "common.hpp"
+#include "cpu/common.hpp"
 
 namespace pymi {
+namespace PYMI_ISA_NS {
 
 template <class T>
 class TopK {
@@ -63,4 +64,5 @@ class TopK {
     std::vector<index_t> idx_;
 };
 
+}  // namespace PYMI_ISA_NS
 }  // namespace pymi

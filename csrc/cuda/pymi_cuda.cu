@@ -1,9 +1,9 @@
-// Host entry points of the CUDA backend (declared in cuda_api.hpp): select the
-// device, move the data, run the planned kernels (kernels.cuh), copy back.
-#include "cuda/cuda_api.hpp"
+// pymi::cuda (csrc/kernels.hpp): select the device, move the data, run the
+// planned kernels (kernels.cuh), copy back. Inputs arrive validated by the
+// bindings (bind_util.hpp), including the kernels' size limits.
 #include "cuda/kernels.cuh"
+#include "kernels.hpp"
 
-#include <climits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -54,16 +54,6 @@ class DeviceScope {
     DeviceInfo info_;
 };
 
-void check_sizes(index_t n, long long d, const char* what) {
-    // The kernels index rows with int (top-k lists) and launch n / 128 blocks.
-    if (n < 0 || n > INT_MAX)
-        throw std::invalid_argument(std::string(what) + ": n_samples=" + std::to_string(n) +
-                                    " exceeds the CUDA kernels' limit of " + std::to_string(INT_MAX));
-    if (d < 1 || d > INT_MAX)
-        throw std::invalid_argument(std::string(what) + ": n_features=" + std::to_string(d) +
-                                    " must be between 1 and " + std::to_string(INT_MAX));
-}
-
 std::size_t sz(index_t v) { return static_cast<std::size_t>(v); }
 
 template <class T>
@@ -77,6 +67,8 @@ std::vector<T> thresholds(const T* radius, index_t n, Metric metric) {
 
 }  // namespace
 
+bool compiled() noexcept { return true; }
+
 int device_count() noexcept {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) {
@@ -87,12 +79,9 @@ int device_count() noexcept {
 }
 
 template <class T>
-void knn(const T* x, index_t n, int d, int k, Metric metric, int device, T* dist, index_t* idx) {
-    check_sizes(n, d, "cuda_knn");
-    if (k < 1 || k >= n)
-        throw std::invalid_argument("k=" + std::to_string(k) + " must be between 1 and n_samples - 1 = " +
-                                    std::to_string(n - 1));
-    DeviceScope scope(device);
+void knn(const T* x, index_t n, int d, int k, Metric metric, const Exec& exec, T* dist,
+         index_t* idx) {
+    DeviceScope scope(exec.device);
     StreamGuard stream;
     DeviceBuffer<T> dx(sz(n) * sz(d));
     DeviceBuffer<T> ddist(sz(n) * sz(k));
@@ -106,10 +95,9 @@ void knn(const T* x, index_t n, int d, int k, Metric metric, int device, T* dist
 }
 
 template <class T>
-void count_within(const T* x, index_t n, int d, const T* radius, Metric metric, int device,
+void count_within(const T* x, index_t n, int d, const T* radius, Metric metric, const Exec& exec,
                   index_t* counts) {
-    check_sizes(n, d, "cuda_count_within");
-    DeviceScope scope(device);
+    DeviceScope scope(exec.device);
     const std::vector<T> thr = thresholds(radius, n, metric);
     StreamGuard stream;
     DeviceBuffer<T> dx(sz(n) * sz(d));
@@ -126,10 +114,8 @@ void count_within(const T* x, index_t n, int d, const T* radius, Metric metric, 
 
 template <class T>
 void count_within_pair(const T* x, int dx, const T* y, int dy, index_t n, const T* radius,
-                       Metric metric, int device, index_t* counts_x, index_t* counts_y) {
-    check_sizes(n, dx, "cuda_count_within_pair (x)");
-    check_sizes(n, dy, "cuda_count_within_pair (y)");
-    DeviceScope scope(device);
+                       Metric metric, const Exec& exec, index_t* counts_x, index_t* counts_y) {
+    DeviceScope scope(exec.device);
     const std::vector<T> thr = thresholds(radius, n, metric);
     StreamGuard stream;
     DeviceBuffer<T> bx(sz(n) * sz(dx));
@@ -148,10 +134,8 @@ void count_within_pair(const T* x, int dx, const T* y, int dy, index_t n, const 
 
 template <class T>
 void kde_log_kernel_sums(const T* x, index_t n, int d, const double* bandwidths, int m,
-                         const double* shift_sq, int device, double* out) {
-    check_sizes(n, d, "cuda_kde_log_kernel_sums");
-    if (m < 0) throw std::invalid_argument("number of bandwidths must be >= 0; got " + std::to_string(m));
-    DeviceScope scope(device);
+                         const double* shift_sq, const Exec& exec, double* out) {
+    DeviceScope scope(exec.device);
     StreamGuard stream;
     DeviceBuffer<T> dx(sz(n) * sz(d));
     DeviceBuffer<double> dshift(sz(n));
@@ -165,12 +149,13 @@ void kde_log_kernel_sums(const T* x, index_t n, int d, const double* bandwidths,
 }
 
 #define PYMI_CUDA_INSTANTIATE(T)                                                                 \
-    template void knn<T>(const T*, index_t, int, int, Metric, int, T*, index_t*);               \
-    template void count_within<T>(const T*, index_t, int, const T*, Metric, int, index_t*);     \
+    template void knn<T>(const T*, index_t, int, int, Metric, const Exec&, T*, index_t*);       \
+    template void count_within<T>(const T*, index_t, int, const T*, Metric, const Exec&,        \
+                                  index_t*);                                                     \
     template void count_within_pair<T>(const T*, int, const T*, int, index_t, const T*, Metric, \
-                                       int, index_t*, index_t*);                                 \
+                                       const Exec&, index_t*, index_t*);                         \
     template void kde_log_kernel_sums<T>(const T*, index_t, int, const double*, int,            \
-                                         const double*, int, double*);
+                                         const double*, const Exec&, double*);
 PYMI_CUDA_INSTANTIATE(float)
 PYMI_CUDA_INSTANTIATE(double)
 #undef PYMI_CUDA_INSTANTIATE

@@ -1,28 +1,44 @@
 """Which nearest-neighbour engine and device an estimator's searches run on.
 
-The one place that turns an estimator's ``backend`` and ``device`` arguments
-into what :mod:`pymi._neighbors` is called with, for every kNN-based method.
+The estimators' view of :func:`pymi._neighbors.resolve_backend`, the one rule
+that turns ``backend`` and ``device`` arguments into the engine and device
+used, for every kNN-based method.
 """
 
 from __future__ import annotations
 
-from .._device import resolve_device
 from .._neighbors import BACKENDS
+from .._neighbors import resolve_backend as _resolve
 
 __all__ = ["BACKENDS", "count_backend", "resolve_backend"]
 
 
 def resolve_backend(backend: str, device: str) -> tuple[str, str]:
-    """The ``(backend, device)`` a kNN search runs with.
+    """The ``(backend, device)`` an estimator's kNN searches run with.
 
-    ``device`` resolves to ``"cpu"`` or ``"cuda"`` (:func:`pymi._device.resolve_device`);
-    ``backend="auto"`` on a CUDA device becomes ``"cuda"`` (so the reported
-    backend is the one used); any other backend is kept.
+    Parameters
+    ----------
+    backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
+        The estimator's ``backend`` argument.
+    device : {"auto", "cpu", "cuda"}
+        The estimator's ``device`` argument.
+
+    Returns
+    -------
+    backend : str
+        ``"auto"`` on a CUDA device becomes ``"cuda"`` (so the reported
+        backend is the one used); any other backend is kept.
+    device : {"cpu", "cuda"}
+
+    Raises
+    ------
+    ValueError
+        CUDA requested but not usable (the message gives the fix).
+    ImportError
+        ``backend="faiss"`` without faiss installed (the message gives the
+        install command).
     """
-    dev = resolve_device(device)
-    if backend == "auto" and dev == "cuda":
-        return "cuda", dev
-    return backend, dev
+    return _resolve(backend, device, "knn")
 
 
 def count_backend(backend: str) -> str:
