@@ -1,13 +1,15 @@
 """Portable build (run-time AVX2 dispatch) against a ``-march=native`` build.
 
-Loads up to three compiled cores into one process and times the kNN, KSG and
-KDE suites on each, interleaved round by round so that load from other
-processes hits every variant alike:
+Times the kNN, KSG and KDE suites on up to three compiled cores, one worker
+process per core (a process can hold only one module named ``_core``), the
+workers driven case by case in turn, so that load from other processes hits
+every variant alike:
 
-- ``portable``: the installed ``pymi._core`` (default build: baseline + AVX2
-  kernels, AVX2 chosen at import on this machine);
-- ``baseline``: a copy of the same file loaded with ``PYMI_DISABLE_AVX2=1``
-  (the path a CPU without AVX2 takes);
+- ``portable``: the installed ``pymi._core`` (default build: baseline, AVX2 and
+  AVX-512 KDE kernels, the best the CPU supports chosen at import);
+- ``avx2``: the same file with ``PYMI_DISABLE_AVX512=1`` (``--avx2``);
+- ``baseline``: the same file with ``PYMI_DISABLE_AVX2=1`` (the path a CPU
+  without AVX2 takes; ``--baseline``, slow);
 - ``native``: a ``_core`` built with ``-DPYMI_NATIVE=ON`` (``--native PATH``).
 
 Each suite runs pymi's public code path (``pymi._neighbors.knn``,
@@ -28,16 +30,14 @@ Build the native core once (incremental afterwards)::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import glob
 import importlib.machinery
 import importlib.util
 import json
 import math
+import multiprocessing
 import os
 import platform
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,41 +59,23 @@ KSG_CASES = [(10_000, dm) for dm in (1, 2, 4, 8)]
 KDE_CASES = [(4_000, d) for d in (2, 8, 16)]
 
 
-def load_core(path: str, *, disable_avx2: bool = False):
+def load_core(path: str):
     """Load a compiled ``_core`` from ``path`` as a module of its own."""
-    tmp = tempfile.mkdtemp(prefix="pymi_core_")
-    copy = os.path.join(tmp, os.path.basename(path))
-    shutil.copy(path, copy)  # a distinct file: its own dlopen and its own dispatch state
-    old = os.environ.get("PYMI_DISABLE_AVX2")
-    if disable_avx2:
-        os.environ["PYMI_DISABLE_AVX2"] = "1"
-    try:
-        loader = importlib.machinery.ExtensionFileLoader("_core", copy)
-        spec = importlib.util.spec_from_file_location("_core", copy, loader=loader)
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-    finally:
-        if old is None:
-            os.environ.pop("PYMI_DISABLE_AVX2", None)
-        else:
-            os.environ["PYMI_DISABLE_AVX2"] = old
+    loader = importlib.machinery.ExtensionFileLoader("_core", path)
+    spec = importlib.util.spec_from_file_location("_core", path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
     return module
 
 
-@contextlib.contextmanager
-def using(core):
-    saved = [h._core for h in HOLDERS]
-    for h in HOLDERS:
-        h._core = core
-    try:
-        yield
-    finally:
-        for h, c in zip(HOLDERS, saved):
-            h._core = c
+def use(core) -> None:
+    """Make pymi's Python layer call ``core``."""
+    for holder in HOLDERS:
+        holder._core = core
 
 
 def cases():
-    """(suite, name, function) for every case; data made once."""
+    """(suite, name, function) for every case; the same data in every worker."""
     rng = np.random.default_rng(0)
     out = []
     for n, d, metric in KNN_CASES:
@@ -113,33 +95,76 @@ def cases():
     return out
 
 
+def worker(conn, native_path: str | None) -> None:
+    """Serve timings: receive a case index, run it once, send the seconds."""
+    if native_path is not None:
+        use(load_core(native_path))
+    todo = cases()
+    conn.send(pymi._neighbors._core.simd_level())
+    while (i := conn.recv()) is not None:
+        fn = todo[i][2]
+        t0 = time.perf_counter()
+        fn()
+        conn.send(time.perf_counter() - t0)
+
+
+def start_worker(native_path: str | None = None, *, disable: str | None = None):
+    """A worker process; ``disable``: the PYMI_DISABLE_* variable it runs with."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    names = ("PYMI_DISABLE_AVX2", "PYMI_DISABLE_AVX512")
+    old = {v: os.environ.get(v) for v in names}
+    for v in names:  # inherited at spawn
+        os.environ[v] = "1" if v == disable else "0"
+    try:
+        proc = ctx.Process(target=worker, args=(child, native_path), daemon=True)
+        proc.start()
+    finally:
+        for v, val in old.items():
+            if val is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = val
+    return proc, parent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--native", help="path of a _core built with -DPYMI_NATIVE=ON")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--avx2", action="store_true", help="also time the AVX2 path (PYMI_DISABLE_AVX512=1)")
+    parser.add_argument("--baseline", action="store_true", help="also time the baseline path (slow)")
     parser.add_argument("--out", default=str(RESULTS / "portable"))
     args = parser.parse_args()
 
-    portable_path = pymi._core.__file__
-    variants = {"portable": pymi._core, "baseline": load_core(portable_path, disable_avx2=True)}
+    workers = {"portable": start_worker()}
+    if args.avx2:
+        workers["avx2"] = start_worker(disable="PYMI_DISABLE_AVX512")
+    if args.baseline:
+        workers["baseline"] = start_worker(disable="PYMI_DISABLE_AVX2")
     if args.native:
         (native_path,) = glob.glob(args.native)
-        variants["native"] = load_core(native_path)
-    levels = {name: mod.simd_level() for name, mod in variants.items()}
+        workers["native"] = start_worker(native_path)
+    variants = list(workers)
+    levels = {v: workers[v][1].recv() for v in variants}
     print("variants:", levels)
-    assert levels["portable"] in ("avx2", "baseline") and levels["baseline"] == "baseline"
+    assert levels["portable"] in ("avx512", "avx2")
+    assert levels.get("avx2", "avx2") == "avx2" and levels.get("baseline", "baseline") == "baseline"
+    assert levels.get("native", "native") == "native"
 
     todo = cases()
     best = {(s, c, v): math.inf for s, c, _ in todo for v in variants}
     for r in range(args.rounds):
-        order = list(variants) if r % 2 == 0 else list(reversed(variants))
-        for suite, case, fn in todo:
+        order = variants if r % 2 == 0 else variants[::-1]
+        for i, (suite, case, _) in enumerate(todo):
             for v in order:
-                with using(variants[v]):
-                    t0 = time.perf_counter()
-                    fn()
-                    best[suite, case, v] = min(best[suite, case, v], time.perf_counter() - t0)
-        print(f"round {r + 1}/{args.rounds} done")
+                conn = workers[v][1]
+                conn.send(i)
+                best[suite, case, v] = min(best[suite, case, v], conn.recv())
+        print(f"round {r + 1}/{args.rounds} done", flush=True)
+    for proc, conn in workers.values():
+        conn.send(None)
+        proc.join()
 
     ref = "native" if "native" in variants else "portable"
     rows, suites = [], {}
@@ -159,6 +184,7 @@ def main() -> None:
         "threads": 1,
         "statistic": "min over rounds; suite ratio = geometric mean over cases",
     }
+    RESULTS.mkdir(exist_ok=True)
     Path(args.out + ".json").write_text(json.dumps({"meta": meta, "summary": summary, "cases": rows}, indent=1))
     lines = [
         "# Portable build vs -march=native",

@@ -21,11 +21,11 @@ PYBIND11_MODULE(_core, m) {
     m.def("cuda_device_count", &pymi::cuda::device_count,
           "Number of visible CUDA devices (0 without CUDA support, a driver or a device).");
     m.def("simd_level", &pymi::cpu::simd_level,
-          "Instruction set of the CPU kernels in this process: 'avx2', 'baseline' or 'native'.\n"
-          "Chosen once, at the first call into the kernels or here: 'avx2' when the CPU has AVX2 and\n"
-          "FMA and the environment variable PYMI_DISABLE_AVX2 is unset or '0'.");
+          "Instruction set of the CPU kernels in this process: 'avx512' (AVX2 kernels, AVX-512 KDE sums),\n"
+          "'avx2', 'baseline' or 'native'. Chosen once, at import, from what the CPU supports;\n"
+          "PYMI_DISABLE_AVX2=1 forces 'baseline', PYMI_DISABLE_AVX512=1 stops at 'avx2'.");
     m.def("simd_levels_compiled", &pymi::cpu::simd_levels_compiled,
-          "Instruction-set variants compiled into this build, e.g. 'baseline,avx2'.");
+          "Instruction-set variants compiled into this build, e.g. 'baseline,avx2,avx512'.");
     // choose the variant now, so that PYMI_DISABLE_AVX2 is read once, at import
     pymi::cpu::simd_level();
 }

@@ -51,11 +51,12 @@ template <class T>
 void kl_point_terms(const T* dist, index_t n, int k, const double* weights, double dim,
                     const double* offsets, const Exec& exec, double* out);
 
-// The instruction set the CPU kernels run with: "avx2" (AVX2 + FMA variant),
-// "baseline" (portable x86-64 or the target's default) or "native" (a
-// PYMI_NATIVE build, compiled for the building machine only).
+// The instruction set the CPU kernels run with: "avx512" (the AVX2 + FMA
+// kernels and the AVX-512 KDE sums), "avx2", "baseline" (portable x86-64 or
+// the target's default) or "native" (a PYMI_NATIVE build, compiled for the
+// building machine only).
 const char* simd_level() noexcept;
-// The variants this build contains, e.g. "baseline,avx2".
+// The variants this build contains, e.g. "baseline,avx2,avx512".
 const char* simd_levels_compiled() noexcept;
 }  // namespace cpu
 

@@ -69,8 +69,8 @@ def cuda_compiled() -> bool:
 def cuda_device_count() -> int:
     """Visible CUDA devices (0 without CUDA support, a driver or a device)."""
 
-def simd_level() -> Literal["avx2", "baseline", "native"]:
+def simd_level() -> Literal["avx512", "avx2", "baseline", "native"]:
     """Instruction set of the CPU kernels in this process."""
 
 def simd_levels_compiled() -> str:
-    """Instruction-set variants compiled into this build, e.g. ``"baseline,avx2"``."""
+    """Instruction-set variants compiled into this build, e.g. ``"baseline,avx2,avx512"``."""

@@ -70,8 +70,9 @@ def resolve_device(device: Any, *, framework: Literal["pymi", "torch"] = "pymi")
         if not compiled:
             msg = (
                 "device='cuda' was requested but pymi was built without CUDA; reinstall pymi "
-                "on a machine with the CUDA toolkit (nvcc) so the CUDA kernels are compiled, "
-                "or pass device='cpu' (or 'auto')"
+                "from source with the CUDA toolkit (nvcc) on PATH: pip install --force-reinstall "
+                "--no-binary pymi pymi -Ccmake.define.PYMI_CUDA=ON (from a checkout: pip install "
+                "\".[all]\" -Ccmake.define.PYMI_CUDA=ON), or pass device='cpu' (or 'auto')"
             )
         else:
             msg = (

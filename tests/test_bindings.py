@@ -171,3 +171,11 @@ def test_either_byte_order_is_accepted():
     np.testing.assert_array_equal(
         _core.count_within(big, R.astype(">f8"), "chebyshev"), _core.count_within(X, R, "chebyshev")
     )
+
+
+@pytest.mark.skipif(_core.cuda_compiled(), reason="checks the build without CUDA")
+def test_device_cuda_without_a_cuda_build_names_the_build_option():
+    from pymi._device import resolve_device
+
+    with pytest.raises(ValueError, match=r"built without CUDA; .*-Ccmake.define.PYMI_CUDA=ON.*pass device='cpu'"):
+        resolve_device("cuda")

@@ -1,8 +1,9 @@
 """The portable build: run-time choice of the CPU kernels' instruction set.
 
-The kernels are compiled for the x86-64 baseline and for AVX2 + FMA and chosen
-at import (``pymi._core.simd_level()``); ``PYMI_DISABLE_AVX2=1`` forces the
-baseline. These tests compute the same kernels in a subprocess on the baseline
+The kernels are compiled for the x86-64 baseline and for AVX2 + FMA (the KDE
+sums also for AVX-512) and chosen at import (``pymi._core.simd_level()``);
+``PYMI_DISABLE_AVX2=1`` forces the baseline, ``PYMI_DISABLE_AVX512=1`` stops at
+AVX2. These tests compute the same kernels in a subprocess on the baseline
 path and compare them with this process's path: exactly where the two compute
 bit-identical values (Chebyshev distances, counts against radii far from any
 distance, KL terms of the same distances), within the rounding that separates
@@ -98,24 +99,30 @@ def _is_x86_64() -> bool:
 def test_simd_level_names_the_variant_in_use():
     compiled = _core.simd_levels_compiled()
     level = _core.simd_level()
-    assert compiled in ("baseline,avx2", "baseline", "native")
+    assert compiled in ("baseline,avx2,avx512", "baseline,avx2", "baseline", "native")
     assert level in compiled.split(",")
-    if compiled == "baseline,avx2" and os.environ.get("PYMI_DISABLE_AVX2", "") in ("", "0"):
+    if "avx2" in compiled and not any(
+        os.environ.get(v, "") not in ("", "0") for v in ("PYMI_DISABLE_AVX2", "PYMI_DISABLE_AVX512")
+    ):
         # the build machine of the wheel may differ; where it runs, the CPU decides
         cpuinfo = Path("/proc/cpuinfo")
-        flags = cpuinfo.read_text() if cpuinfo.exists() else ""
-        if " avx2" in flags and " fma" in flags:
-            assert level == "avx2"
+        flags = set(cpuinfo.read_text().split()) if cpuinfo.exists() else set()
+        avx512 = {"avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512cd"}
+        if {"avx2", "fma"} <= flags:
+            assert level == ("avx512" if "avx512" in compiled and avx512 <= flags else "avx2")
 
 
 @pytest.mark.skipif(
-    _core.simd_levels_compiled() != "baseline,avx2", reason="only the portable x86-64 build has two variants"
+    "avx2" not in _core.simd_levels_compiled(), reason="only the portable x86-64 build has several variants"
 )
 def test_disable_avx2_environment_variable_selects_the_baseline(tmp_path):
     level, _ = _compute_in_subprocess(tmp_path, PYMI_DISABLE_AVX2="1")
     assert level == "baseline"
-    level, _ = _compute_in_subprocess(tmp_path, PYMI_DISABLE_AVX2="0")
+    level, _ = _compute_in_subprocess(tmp_path, PYMI_DISABLE_AVX2="0", PYMI_DISABLE_AVX512="")
     assert level == _core.simd_level()
+    if _core.simd_level() == "avx512":
+        level, avx2 = _compute_in_subprocess(tmp_path, PYMI_DISABLE_AVX512="1")
+        assert level == "avx2"
 
 
 @pytest.mark.skipif(not _is_x86_64(), reason="x86-64 only")
@@ -161,7 +168,7 @@ def test_baseline_and_default_paths_agree(tmp_path):
 
 
 @pytest.mark.skipif(
-    _core.simd_levels_compiled() != "baseline,avx2", reason="only the portable x86-64 build has two variants"
+    "avx2" not in _core.simd_levels_compiled(), reason="only the portable x86-64 build has several variants"
 )
 def test_kernel_suites_pass_on_the_baseline_path():
     """The kernel differential tests (kNN, counts, KDE against NumPy references)

@@ -3,12 +3,14 @@
 //
 // CMakeLists.txt compiles the kernel sources once per variant into its own
 // namespace (cpu/isa.hpp): pymi::isa_base always (portable x86-64, or the
-// target's default elsewhere; with PYMI_NATIVE=ON: -march=native), and
-// pymi::isa_avx2 (AVX2 + FMA) on x86-64 unless PYMI_NATIVE=ON. The AVX2
-// variant runs when the CPU and the OS support AVX2 and FMA
-// (__builtin_cpu_supports checks both) and the environment variable
-// PYMI_DISABLE_AVX2 is unset, empty or "0" when the module is first used.
-// This file itself is compiled for the baseline.
+// target's default elsewhere; with PYMI_NATIVE=ON: -march=native), and on
+// x86-64 unless PYMI_NATIVE=ON pymi::isa_avx2 (AVX2 + FMA) and, for the KDE
+// sums, whose vectorised exponentials gain from AVX-512's 32 vector registers,
+// pymi::isa_avx512 (x86-64-v4). A variant runs when the CPU and the OS support
+// its instructions (__builtin_cpu_supports checks both) and it is not
+// disabled: PYMI_DISABLE_AVX2 (set, not empty, not "0") forces the baseline,
+// PYMI_DISABLE_AVX512 stops at AVX2. Both are read once, when the module is
+// imported. This file itself is compiled for the baseline.
 #include <cstdlib>
 #include <cstring>
 
@@ -26,24 +28,38 @@ namespace isa_avx2 {
 }  // namespace isa_avx2
 #endif
 
+#ifdef PYMI_HAVE_AVX512_VARIANT
+namespace isa_avx512 {  // only the KDE sums are compiled for it
+#include "cpu/kernels_decl.inc"
+}  // namespace isa_avx512
+#endif
+
 namespace cpu {
 
 namespace {
 
-enum class Level { Base, Avx2 };
+enum class Level { Base, Avx2, Avx512 };
 
-bool avx2_disabled_by_env() {
-    const char* v = std::getenv("PYMI_DISABLE_AVX2");
+bool disabled_by_env(const char* name) {
+    const char* v = std::getenv(name);
     return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
 }
 
 Level detect() {
 #ifdef PYMI_HAVE_AVX2_VARIANT
     __builtin_cpu_init();
-    if (!avx2_disabled_by_env() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return Level::Avx2;
+    if (disabled_by_env("PYMI_DISABLE_AVX2") || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        return Level::Base;
+#ifdef PYMI_HAVE_AVX512_VARIANT
+    if (!disabled_by_env("PYMI_DISABLE_AVX512") && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
+        return Level::Avx512;
 #endif
+    return Level::Avx2;
+#else
     return Level::Base;
+#endif
 }
 
 Level level() {
@@ -55,7 +71,7 @@ Level level() {
 #ifdef PYMI_HAVE_AVX2_VARIANT
 #define PYMI_ISA_CALL(NAME, ...)                      \
     do {                                              \
-        if (level() == Level::Avx2)                   \
+        if (level() != Level::Base)                   \
             isa_avx2::NAME(__VA_ARGS__);              \
         else                                          \
             isa_base::NAME(__VA_ARGS__);              \
@@ -70,13 +86,19 @@ const char* simd_level() noexcept {
 #ifdef PYMI_NATIVE_BUILD
     return "native";
 #else
-    return level() == Level::Avx2 ? "avx2" : "baseline";
+    switch (level()) {
+        case Level::Avx512: return "avx512";
+        case Level::Avx2: return "avx2";
+        default: return "baseline";
+    }
 #endif
 }
 
 const char* simd_levels_compiled() noexcept {
 #if defined(PYMI_NATIVE_BUILD)
     return "native";
+#elif defined(PYMI_HAVE_AVX512_VARIANT)
+    return "baseline,avx2,avx512";
 #elif defined(PYMI_HAVE_AVX2_VARIANT)
     return "baseline,avx2";
 #else
@@ -111,6 +133,13 @@ void count_within_pair(const T* x, int dx, const T* y, int dy, index_t n, const 
 template <class T>
 void kde_log_kernel_sums(const T* x, index_t n, int d, const double* bandwidths, int m, const double* shift_sq,
                          const Exec& exec, double* out) {
+#ifdef PYMI_HAVE_AVX512_VARIANT
+    if (level() == Level::Avx512) {
+        isa_avx512::kde_log_kernel_sums<T>(x, n, static_cast<index_t>(d), bandwidths, static_cast<index_t>(m),
+                                           shift_sq, out, exec.n_jobs);
+        return;
+    }
+#endif
     PYMI_ISA_CALL(kde_log_kernel_sums<T>, x, n, static_cast<index_t>(d), bandwidths,
                   static_cast<index_t>(m), shift_sq, out, exec.n_jobs);
 }

@@ -22,7 +22,7 @@
 #include <memory>
 #include <new>
 
-#if defined(__AVX__)
+#if defined(__AVX__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -67,9 +67,23 @@ inline vec_t<T> splat(T s) {
 }
 
 // Whether any lane of a comparison mask is set.
+#if !defined(__AVX__) && defined(__SSE2__)
+// Without AVX a 256-bit vector is two SSE registers: the masks below work on
+// the halves (a lane-by-lane loop costs the baseline build a large factor).
+template <class V>
+inline void halves(const V& v, __m128i& lo, __m128i& hi) {
+    std::memcpy(&lo, &v, 16);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + 16, 16);
+}
+#endif
+
 inline bool any_lane(decltype(v8f{} < v8f{}) m) {
 #if defined(__AVX__)
     return !_mm256_testz_si256((__m256i)m, (__m256i)m);
+#elif defined(__SSE2__)
+    __m128i lo, hi;
+    halves(m, lo, hi);
+    return _mm_movemask_epi8(_mm_or_si128(lo, hi)) != 0;
 #else
     for (int i = 0; i < 8; ++i)
         if (m[i]) return true;
@@ -79,6 +93,10 @@ inline bool any_lane(decltype(v8f{} < v8f{}) m) {
 inline bool any_lane(decltype(v4d{} < v4d{}) m) {
 #if defined(__AVX__)
     return !_mm256_testz_si256((__m256i)m, (__m256i)m);
+#elif defined(__SSE2__)
+    __m128i lo, hi;
+    halves(m, lo, hi);
+    return _mm_movemask_epi8(_mm_or_si128(lo, hi)) != 0;
 #else
     for (int i = 0; i < 4; ++i)
         if (m[i]) return true;
@@ -90,6 +108,12 @@ inline bool any_lane(decltype(v4d{} < v4d{}) m) {
 inline unsigned le_bits(v8f a, v8f b) {
 #if defined(__AVX__)
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_LE_OQ)));
+#elif defined(__SSE2__)
+    __m128i a0, a1, b0, b1;
+    halves(a, a0, a1);
+    halves(b, b0, b1);
+    return static_cast<unsigned>(_mm_movemask_ps(_mm_cmple_ps(_mm_castsi128_ps(a0), _mm_castsi128_ps(b0))) |
+                                 (_mm_movemask_ps(_mm_cmple_ps(_mm_castsi128_ps(a1), _mm_castsi128_ps(b1))) << 4));
 #else
     const auto m = a <= b;
     unsigned bits = 0;
@@ -100,6 +124,12 @@ inline unsigned le_bits(v8f a, v8f b) {
 inline unsigned le_bits(v4d a, v4d b) {
 #if defined(__AVX__)
     return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd((__m256d)a, (__m256d)b, _CMP_LE_OQ)));
+#elif defined(__SSE2__)
+    __m128i a0, a1, b0, b1;
+    halves(a, a0, a1);
+    halves(b, b0, b1);
+    return static_cast<unsigned>(_mm_movemask_pd(_mm_cmple_pd(_mm_castsi128_pd(a0), _mm_castsi128_pd(b0))) |
+                                 (_mm_movemask_pd(_mm_cmple_pd(_mm_castsi128_pd(a1), _mm_castsi128_pd(b1))) << 2));
 #else
     const auto m = a <= b;
     unsigned bits = 0;
@@ -112,6 +142,12 @@ inline unsigned le_bits(v4d a, v4d b) {
 inline unsigned lt_bits(v8f a, v8f b) {
 #if defined(__AVX__)
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_LT_OQ)));
+#elif defined(__SSE2__)
+    __m128i a0, a1, b0, b1;
+    halves(a, a0, a1);
+    halves(b, b0, b1);
+    return static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(_mm_castsi128_ps(a0), _mm_castsi128_ps(b0))) |
+                                 (_mm_movemask_ps(_mm_cmplt_ps(_mm_castsi128_ps(a1), _mm_castsi128_ps(b1))) << 4));
 #else
     const auto m = a < b;
     unsigned bits = 0;
@@ -122,6 +158,12 @@ inline unsigned lt_bits(v8f a, v8f b) {
 inline unsigned lt_bits(v4d a, v4d b) {
 #if defined(__AVX__)
     return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd((__m256d)a, (__m256d)b, _CMP_LT_OQ)));
+#elif defined(__SSE2__)
+    __m128i a0, a1, b0, b1;
+    halves(a, a0, a1);
+    halves(b, b0, b1);
+    return static_cast<unsigned>(_mm_movemask_pd(_mm_cmplt_pd(_mm_castsi128_pd(a0), _mm_castsi128_pd(b0))) |
+                                 (_mm_movemask_pd(_mm_cmplt_pd(_mm_castsi128_pd(a1), _mm_castsi128_pd(b1))) << 2));
 #else
     const auto m = a < b;
     unsigned bits = 0;
