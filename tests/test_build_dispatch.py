@@ -86,6 +86,7 @@ def _compute_in_subprocess(tmp_path, **env) -> tuple[str, dict[str, np.ndarray]]
         text=True,
         timeout=300,
         check=False,
+        cwd=tmp_path,  # not the checkout's root, whose pymi/ would shadow an installed pymi
     )
     assert proc.returncode == 0, proc.stderr
     with np.load(out) as data:
@@ -170,7 +171,7 @@ def test_baseline_and_default_paths_agree(tmp_path):
 @pytest.mark.skipif(
     "avx2" not in _core.simd_levels_compiled(), reason="only the portable x86-64 build has several variants"
 )
-def test_kernel_suites_pass_on_the_baseline_path():
+def test_kernel_suites_pass_on_the_baseline_path(tmp_path):
     """The kernel differential tests (kNN, counts, KDE against NumPy references)
     again, in a subprocess with the AVX2 path disabled."""
     tests = os.path.dirname(os.path.abspath(__file__))
@@ -185,7 +186,7 @@ def test_kernel_suites_pass_on_the_baseline_path():
         text=True,
         timeout=600,
         check=False,
-        cwd=os.path.dirname(tests),
+        cwd=tmp_path,  # as above; pytest finds the configuration from the test files
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout

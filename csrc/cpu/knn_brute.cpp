@@ -27,7 +27,13 @@ namespace PYMI_ISA_NS {
 
 namespace {
 
-constexpr int kMQ = 4;               // query rows per microkernel call
+// query rows per microkernel call: their 2 * kMQ accumulators stay in
+// registers (without AVX a 256-bit vector takes two of the 16 SSE registers)
+#if defined(__AVX__)
+constexpr int kMQ = 4;
+#else
+constexpr int kMQ = 2;
+#endif
 constexpr index_t kQueryBlock = 64;  // query rows per task
 constexpr std::size_t kTileBlockBytes = 16 * 1024;
 

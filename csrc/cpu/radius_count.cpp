@@ -116,7 +116,13 @@ void count_sorted_1d(const T* x, index_t n, const T* radius, int n_threads, inde
         });
 }
 
+// query rows per microkernel call: their 2 * kMQ accumulators stay in
+// registers (without AVX a 256-bit vector takes two of the 16 SSE registers)
+#if defined(__AVX__)
 constexpr int kMQ = 4;
+#else
+constexpr int kMQ = 2;
+#endif
 constexpr index_t kQueryBlock = 64;
 constexpr std::size_t kTileBlockBytes = 16 * 1024;
 
