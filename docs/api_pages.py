@@ -26,6 +26,9 @@ PACKAGES = {
     "pymi.compression": "pymi.compression: compressors for high-dimensional data",
     "pymi.bench": "pymi.bench: the accuracy benchmark",
     "pymi.ib": "pymi.ib: the information-plane experiment",
+    "pymi.runs": "pymi.runs: run folders (lock, atomic files, append-only tables)",
+    "pymi.engine": "pymi.engine: tasks on Dask workers",
+    "pymi.sweep": "pymi.sweep: grids of information-plane runs",
 }
 
 #: Submodules whose public names the package does not re-export get a section of their own.

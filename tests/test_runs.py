@@ -10,6 +10,7 @@ import pickle
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -48,10 +49,14 @@ _HOLDER = textwrap.dedent(
 
 @contextlib.contextmanager
 def hold_lock(folder):
-    """A separate process holds ``folder``'s run lock for the block; yields its pid."""
+    """A separate process holds ``folder``'s run lock for the block; yields its pid.
+
+    It runs in the temporary directory: from a checkout's root ``python -c`` would import the
+    source tree's ``pymi`` instead of the installed package.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(folder)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir(),
     )  # fmt: skip
     try:
         assert proc.stdout.readline().strip() == "held"
@@ -102,7 +107,7 @@ def test_50_simultaneous_starts_on_a_stale_folder_have_exactly_one_winner(tmp_pa
 def test_lock_is_freed_when_its_process_dies(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(tmp_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir(),
     )  # fmt: skip
     assert proc.stdout.readline().strip() == "held"
     with pytest.raises(RunFolderInUseError, match=rf"in use by process {proc.pid}\b.*--out"):

@@ -55,8 +55,13 @@ def _now() -> str:
 
 
 def _read_rows(path: Path, columns: tuple[str, ...], last_epoch: int) -> list[dict[str, Any]]:
-    """The rows of a run CSV up to ``last_epoch``, numbers parsed (empty cells are NaN)."""
-    rows = []
+    """The rows of a run CSV up to ``last_epoch``, numbers parsed (empty cells are NaN).
+
+    A resumed ib run appends an epoch it recomputes again (its tables are append-only),
+    so the last row per (epoch, layer, quantity) is kept.
+    """
+    rows: dict[tuple, dict[str, Any]] = {}
+    keys = [key for key in ("epoch", "layer", "quantity") if key in columns]
     with open(path, newline="", encoding="utf-8") as fh:
         for raw in csv.DictReader(fh):
             row: dict[str, Any] = {}
@@ -69,8 +74,9 @@ def _read_rows(path: Path, columns: tuple[str, ...], last_epoch: int) -> list[di
                 else:
                     row[key] = float(text) if text != "" else math.nan
             if row["epoch"] <= last_epoch:
-                rows.append(row)
-    return rows
+                rows.pop(tuple(row[key] for key in keys), None)  # the last copy keeps its place
+                rows[tuple(row[key] for key in keys)] = row
+    return list(rows.values())
 
 
 def run_point(point: Point, *, run_plots: bool = False) -> dict[str, Any]:
