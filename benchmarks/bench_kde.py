@@ -1,4 +1,4 @@
-"""Benchmarks of the LOO Gaussian KDE (GUIDE 1.3, 7): compiled kernel vs chunked NumPy.
+"""Benchmarks of the LOO Gaussian KDE (Butakov et al., ICLR 2024, leave-one-out KDE): compiled kernel vs chunked NumPy.
 
 Run (default: the short cases; results as JSON):
 

@@ -64,28 +64,11 @@ _MAX_THREADS = 2**31 - 1
 # algorithm choice
 # ---------------------------------------------------------------------------
 
-# Measured crossovers: kd-tree vs tiled brute force, k = 5 for kNN and k = 3
-# KSG radii for the counts, standard-normal data, one thread, CPU time, on the
-# project machine (AMD EPYC Zen 3, 2 cores, AVX2). Each entry is (largest n,
-# first dimension at which brute force is faster). Measured ratios
-# kdtree-time / brute-time ("d:ratio"; about +-15 % noise on this shared
-# machine):
-#
-#   kNN euclidean  n=1e3  d3:0.80 d4:1.09        n=3e3  d4:0.83 d5:1.08
-#                  n=1e4  d6:0.97 d7:1.03 d8:1.58
-#                  n=3e4  d8:0.95 d9:2.35        n=1e5  d9:1.23 d10:1.97
-#   kNN chebyshev  n=1e3  d6:0.99 d7:1.17        n=3e3  d7:0.83 d8:1.02
-#                  n=1e4  d8:0.72 d9:1.31        n=3e4  d10:0.86 d11:1.10
-#                  n=1e5  d10:0.79 d11:1.21 (before the last tree speed-up)
-#   counts (KSG)   n=1e3  d2:0.96 d3:1.14        n=3e3  d3:0.59 d4:1.23 d5:0.80
-#                  n=1e4  d7:0.69 (d8: ~1.2 extrapolated)
-#                  n=3e4  d8:0.51 d9:1.39        n=1e5  d9:0.97 d10:1.02
-#
-# Chebyshev favours the tree (its box bounds prune better) and costs brute
-# force a little more per pair (abs + max) than Euclidean (one FMA). Beyond
-# the largest measured n the crossover keeps rising slowly with n (brute force
-# is O(n^2), the tree about O(n log n) at fixed d); the last entries are
-# extrapolations.
+# First dimension at which tiled brute force beats the kd-tree, per largest n
+# (measured: kd-tree vs brute-force time on standard-normal data, one thread;
+# the measurements are in benchmarks/results/crossovers.md). Chebyshev favours the
+# tree: its box bounds prune better. Past the largest measured n the crossover
+# keeps rising slowly (brute force is O(n^2), the tree about O(n log n)).
 _KNN_BRUTE_FROM_DIM: dict[str, tuple[tuple[float, int], ...]] = {
     "euclidean": ((2_000, 4), (6_000, 5), (20_000, 7), (200_000, 9), (float("inf"), 11)),
     "chebyshev": (
