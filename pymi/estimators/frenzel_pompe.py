@@ -21,7 +21,7 @@ Phys. Rev. E 69, 066138 (2004).
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,7 +30,8 @@ from scipy.special import digamma
 from .. import _neighbors
 from .._copula import logdet_bias, normal_scores
 from .._estimate import Estimate
-from .._params import Interval, Options
+from .._interval import subsample_interval
+from .._params import Interval, Options, hint
 from .._random import check_random_state
 from .._validation import (
     as_samples,
@@ -263,14 +264,23 @@ class CalibratedFrenzelPompe(_CMIEstimator):
     copula : bool, default True
         Use normal scores (False: the centred data as given).
     backend : {"auto", "kdtree", "brute", "faiss", "cuda"}
+    n_subsamples : int, default 4
+        Disjoint random subsamples for the interval (:attr:`pymi.Estimate.interval`):
+        the estimate, its Gaussian reference included, is recomputed on each of
+        ``n_subsamples`` parts of ``n // n_subsamples`` rows; 0 gives no interval.
+    interval_level : float, default 0.9
+        Nominal coverage of the interval.
     **kwargs
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
 
     Notes
     -----
-    The standard error is a delta-method approximation from the per-sample
-    terms; like KSG's per-sample spread it ignores the dependence between the
+    The interval is value +- (z sqrt(s^2 + b^2) + |b|) from the subsample
+    estimates: s^2 their variance times m / n (sampling error), b their mean
+    minus the value divided by n / m - 1 (the bias at n if it decays like 1/n),
+    as for :class:`pymi.estimators.CalibratedKSG`. The standard error is a
+    delta-method approximation from the per-sample terms; like KSG's per-sample spread it ignores the dependence between the
     terms. Over 20 independent Gaussian data sets (N = 5000, d_X = d_Y = 2)
     the spread of the estimates was 1.5-1.8x the mean reported stderr
     (d_Z = 1, I = 0: 0.014 vs 0.009; d_Z = 2, I = 1: 0.021 vs 0.014;
@@ -291,6 +301,11 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         "n_references": [Interval(Integral, 1, None, closed="left")],
         "copula": ["boolean"],
         "backend": [Options(str, BACKENDS)],
+        "n_subsamples": [
+            Interval(Integral, 0, None, closed="left"),
+            hint("0 for no interval, or at least 2 disjoint subsamples"),
+        ],
+        "interval_level": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -300,6 +315,8 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         n_references: int = 1,
         copula: bool = True,
         backend: str = "auto",
+        n_subsamples: int = 4,
+        interval_level: float = 0.9,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -307,6 +324,17 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         self.n_references = n_references
         self.copula = copula
         self.backend = backend
+        self.n_subsamples = n_subsamples
+        self.interval_level = interval_level
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.n_subsamples == 1:
+            msg = (
+                f"{type(self).__name__}: n_subsamples must be 0 (no interval) or at least 2 "
+                f"(a spread needs two values); got 1"
+            )
+            raise ValueError(msg)
 
     def _transform(self, v: np.ndarray, name: str, rng: np.random.Generator) -> np.ndarray:
         _raise_constant(v, name)
@@ -376,11 +404,37 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         }
         return float(value), None, params
 
+    def _with_interval(self, x, y, z, rng):
+        n = x.shape[0]
+        m = n // self.n_subsamples if self.n_subsamples else n
+        if m <= self.k:
+            msg = (
+                f"the interval recomputes the estimate on {self.n_subsamples} disjoint subsamples "
+                f"of {m} rows, which needs more than k={self.k} rows each; got n_samples={n}. "
+                f"Pass n_subsamples=0 (no interval), fewer subsamples, a smaller k, or at least "
+                f"{self.n_subsamples * (self.k + 1)} samples"
+            )
+            raise ValueError(msg)
+        value, contrib, params = self._calibrated(x, y, z, rng)
+        if self.n_subsamples:
+
+            def on_rows(rows: np.ndarray) -> float:
+                zr = None if z is None else z[rows]
+                return self._calibrated(x[rows], y[rows], zr, rng)[0]
+
+            params.update(
+                subsample_interval(
+                    on_rows, n, value, n_subsamples=self.n_subsamples,
+                    level=self.interval_level, rng=rng,
+                )
+            )
+        return value, contrib, params
+
     def _cmi(self, x, y, z, rng):
-        return self._calibrated(x, y, z, rng)
+        return self._with_interval(x, y, z, rng)
 
     def _mi_continuous(self, x, y, rng):
-        return self._calibrated(x, y, None, rng)
+        return self._with_interval(x, y, None, rng)
 
 
 def _check_collinear(cov: np.ndarray) -> None:
