@@ -83,6 +83,7 @@ GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
     "gaussian_bump": images.gaussian_bump,
     "correlated_bump": images.correlated_bump,
     "rectangles": images.rectangles,
+    "zero_inflated_normal": datasets.zero_inflated_normal,
 }
 
 #: Arguments the runner passes to every generator itself.
@@ -1006,6 +1007,31 @@ def _hard(*, quick: bool = False) -> BenchConfig:
     )
 
 
+#: Estimators of the ``mixed`` preset: the mixed KSG of Gao et al. (2017) against KSG and the
+#: default, both of which break the ties of the atom with seeded jitter.
+MIXED_ESTIMATORS: dict[str, dict[str, Any]] = {
+    "mixed_ksg": {"method": "mixed_ksg"},
+    "ksg": {"method": "ksg", "k": 5},
+    "cksg": {"method": "cksg"},
+}
+
+
+def _mixed(*, quick: bool = False) -> BenchConfig:
+    """Data with an atom: X is 0 with probability ``p_zero`` and Gaussian otherwise, correlated with Y."""
+    tasks = {
+        f"zero_inflated-p{int(100 * p)}": {"generator": "zero_inflated_normal", "p_zero": p}
+        for p in ((0.5,) if quick else (0.5, 0.8))
+    }
+    return BenchConfig(
+        name="mixed-quick" if quick else "mixed",
+        estimators=dict(MIXED_ESTIMATORS),
+        tasks=tasks,
+        mi_grid=(0.5,) if quick else (0.1, 0.25, 0.5, 1.0),
+        n=1000 if quick else 5000,
+        seeds=(0,) if quick else (0, 1, 2),
+    )
+
+
 #: Built-in benchmarks: name -> (description, factory).
 PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
     "quick": (
@@ -1038,6 +1064,16 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         "smoke test of the hard suite: every vector task at one true MI value, the same "
         "estimators, N=1000, seed 0",
         lambda: _hard(quick=True),
+    ),
+    "mixed": (
+        "data with an atom (zero-inflated Gaussian X, p_zero 0.5 and 0.8, correlated with a "
+        "Gaussian Y; exact truth): mixed KSG (Gao et al. 2017), KSG (k=5) and cksg, the last "
+        "two with seeded jitter on the ties; true MI 0.1, 0.25, 0.5, 1 nats, N=5000, seeds 0, 1, 2",
+        lambda: _mixed(quick=False),
+    ),
+    "mixed-quick": (
+        "smoke test of the mixed preset: p_zero 0.5, true MI 0.5, N=1000, seed 0",
+        lambda: _mixed(quick=True),
     ),
     "images-quick": (
         "smoke test of the image benchmark (< 2 min): gaussian_bump 16x16, a small AE (150 "

@@ -83,8 +83,9 @@ def _ensure_builtin() -> None:
     from .knn import KL, WKL
     from .ksg import KSG
     from .mine import MINE
+    from .mixed_ksg import MixedKSG
 
-    for cls in (CalibratedKSG, KL, WKL, KSG, KDE, Gaussian, MINE):
+    for cls in (CalibratedKSG, KL, WKL, KSG, KDE, Gaussian, MINE, MixedKSG):
         register(cls)
 
 
