@@ -145,9 +145,8 @@ class Compressor(ABC):
     @abstractmethod
     def _transform(self, x: np.ndarray) -> np.ndarray: ...
 
-    def _inverse_transform(self, codes: np.ndarray) -> np.ndarray:
-        msg = f"{type(self).__name__} has no inverse_transform"
-        raise NotImplementedError(msg)
+    @abstractmethod
+    def _inverse_transform(self, codes: np.ndarray) -> np.ndarray: ...
 
     def _validate(self, x: Any, *, fitting: bool) -> np.ndarray:
         """Check dtype / finiteness and that the per-sample shape matches the fitted one."""

@@ -21,6 +21,7 @@ Phys. Rev. E 69, 066138 (2004).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -172,8 +173,9 @@ class _CMIEstimator(MIEstimator):
             params["dims"] = (xa.shape[1], ya.shape[1], za.shape[1])
             return self._result(value, contrib, params)
 
-    def _cmi(self, x, y, z, rng):  # pragma: no cover - implemented by subclasses
-        raise NotImplementedError
+    @abstractmethod
+    def _cmi(self, x, y, z, rng):
+        """``(value, per-sample terms or None, params)`` of I(X; Y | Z) in nats."""
 
 
 class FrenzelPompe(_CMIEstimator):

@@ -62,7 +62,7 @@ def ensure_config(
     path : str or path-like
         The run folder's ``config.json``.
     config : mapping
-        The resolved configuration of this session (JSON-serialisable).
+        The resolved configuration of this run (JSON-serialisable).
     option : str
         How the user passes another folder (``"--out"``, ``"--run-dir"``), for the message.
     compare : iterable of str, optional
