@@ -25,17 +25,61 @@ suite (``docs/accuracy.md``), not a guarantee.
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import special
 
-__all__ = ["INTERVAL_METHOD", "subsample_interval"]
+from ._params import Interval, hint
+
+__all__ = [
+    "INTERVAL_CONSTRAINTS",
+    "INTERVAL_METHOD",
+    "check_n_subsamples",
+    "subsample_interval",
+    "subsample_size",
+]
 
 INTERVAL_METHOD = (
     "disjoint-subsample interval: value +- (z * sqrt(s^2 + b^2) + |b|), s^2 the variance of "
     "the estimates on K random disjoint subsamples times m/n (sampling error), b their mean "
     "minus the value divided by (n/m - 1) (estimated bias)"
 )
+
+
+#: Declared constraints of the ``n_subsamples`` / ``interval_level`` parameters of the
+#: estimators that offer this interval.
+INTERVAL_CONSTRAINTS: dict[str, list] = {
+    "n_subsamples": [
+        Interval(Integral, 0, None, closed="left"),
+        hint("0 for no interval, or at least 2 disjoint subsamples"),
+    ],
+    "interval_level": [Interval(Real, 0, 1, closed="neither")],
+}
+
+
+def check_n_subsamples(owner: str, n_subsamples: int) -> None:
+    """Refuse ``n_subsamples=1`` (a spread needs two values); ``owner`` names the class."""
+    if n_subsamples == 1:
+        msg = (
+            f"{owner}: n_subsamples must be 0 (no interval) or at least 2 "
+            f"(a spread needs two values); got 1"
+        )
+        raise ValueError(msg)
+
+
+def subsample_size(n: int, n_subsamples: int, k: int) -> int:
+    """Rows per subsample (``n`` without an interval); each must hold more than ``k`` rows."""
+    m = n // n_subsamples if n_subsamples else n
+    if m <= k:
+        msg = (
+            f"the interval recomputes the estimate on {n_subsamples} disjoint subsamples "
+            f"of {m} rows, which needs more than k={k} rows each; got n_samples={n}. "
+            f"Pass n_subsamples=0 (no interval), fewer subsamples, a smaller k, or at least "
+            f"{n_subsamples * (k + 1)} samples"
+        )
+        raise ValueError(msg)
+    return m
 
 
 def subsample_interval(

@@ -19,11 +19,10 @@ checks that involve several parameters go into :meth:`Estimator._check_params`.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import dataclasses
 import functools
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 

@@ -40,14 +40,19 @@ Wiley 2003, section 7.5.3 (moments of the log-determinant of a Wishart matrix).
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
-from .._interval import subsample_interval
-from .._params import Interval, Options, hint
+from .._interval import (
+    INTERVAL_CONSTRAINTS,
+    check_n_subsamples,
+    subsample_interval,
+    subsample_size,
+)
+from .._params import Interval, Options
 from .._validation import check_k
 from .._whitening import _raise_constant
 from ._backend import BACKENDS
@@ -122,11 +127,7 @@ class CalibratedKSG(MIEstimator):
         "n_references": [Interval(Integral, 1, None, closed="left")],
         "copula": ["boolean"],
         "backend": [Options(str, BACKENDS)],
-        "n_subsamples": [
-            Interval(Integral, 0, None, closed="left"),
-            hint("0 for no interval, or at least 2 disjoint subsamples"),
-        ],
-        "interval_level": [Interval(Real, 0, 1, closed="neither")],
+        **INTERVAL_CONSTRAINTS,
     }
 
     def __init__(
@@ -150,12 +151,7 @@ class CalibratedKSG(MIEstimator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if self.n_subsamples == 1:
-            msg = (
-                f"{type(self).__name__}: n_subsamples must be 0 (no interval) or at least 2 "
-                f"(a spread needs two values); got 1"
-            )
-            raise ValueError(msg)
+        check_n_subsamples(type(self).__name__, self.n_subsamples)
 
     # ------------------------------------------------------------------ MI
     def _ksg(self) -> KSG:
@@ -234,15 +230,7 @@ class CalibratedKSG(MIEstimator):
 
     def _mi_continuous(self, x, y, rng):
         n, dx = x.shape
-        m = n // self.n_subsamples if self.n_subsamples else n
-        if m <= self.k:
-            msg = (
-                f"the interval recomputes the estimate on {self.n_subsamples} disjoint subsamples "
-                f"of {m} rows, which needs more than k={self.k} rows each; got n_samples={n}. "
-                f"Pass n_subsamples=0 (no interval), fewer subsamples, a smaller k, or at least "
-                f"{self.n_subsamples * (self.k + 1)} samples"
-            )
-            raise ValueError(msg)
+        m = subsample_size(n, self.n_subsamples, self.k)
         ksg = self._ksg()  # built once: construction validates every parameter
         parts = self._calibrated(x, y, rng, ksg)
         hidden = ("value", "stderr", "cov", "reference_variance")

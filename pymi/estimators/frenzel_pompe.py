@@ -22,7 +22,7 @@ Phys. Rev. E 69, 066138 (2004).
 from __future__ import annotations
 
 from abc import abstractmethod
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,8 +31,13 @@ from scipy.special import digamma
 from .. import _neighbors
 from .._copula import logdet_bias, normal_scores
 from .._estimate import Estimate
-from .._interval import subsample_interval
-from .._params import Interval, Options, hint
+from .._interval import (
+    INTERVAL_CONSTRAINTS,
+    check_n_subsamples,
+    subsample_interval,
+    subsample_size,
+)
+from .._params import Interval, Options
 from .._random import check_random_state
 from .._validation import (
     as_samples,
@@ -303,11 +308,7 @@ class CalibratedFrenzelPompe(_CMIEstimator):
         "n_references": [Interval(Integral, 1, None, closed="left")],
         "copula": ["boolean"],
         "backend": [Options(str, BACKENDS)],
-        "n_subsamples": [
-            Interval(Integral, 0, None, closed="left"),
-            hint("0 for no interval, or at least 2 disjoint subsamples"),
-        ],
-        "interval_level": [Interval(Real, 0, 1, closed="neither")],
+        **INTERVAL_CONSTRAINTS,
     }
 
     def __init__(
@@ -331,12 +332,7 @@ class CalibratedFrenzelPompe(_CMIEstimator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if self.n_subsamples == 1:
-            msg = (
-                f"{type(self).__name__}: n_subsamples must be 0 (no interval) or at least 2 "
-                f"(a spread needs two values); got 1"
-            )
-            raise ValueError(msg)
+        check_n_subsamples(type(self).__name__, self.n_subsamples)
 
     def _transform(self, v: np.ndarray, name: str, rng: np.random.Generator) -> np.ndarray:
         _raise_constant(v, name)
@@ -408,15 +404,7 @@ class CalibratedFrenzelPompe(_CMIEstimator):
 
     def _with_interval(self, x, y, z, rng):
         n = x.shape[0]
-        m = n // self.n_subsamples if self.n_subsamples else n
-        if m <= self.k:
-            msg = (
-                f"the interval recomputes the estimate on {self.n_subsamples} disjoint subsamples "
-                f"of {m} rows, which needs more than k={self.k} rows each; got n_samples={n}. "
-                f"Pass n_subsamples=0 (no interval), fewer subsamples, a smaller k, or at least "
-                f"{self.n_subsamples * (self.k + 1)} samples"
-            )
-            raise ValueError(msg)
+        subsample_size(n, self.n_subsamples, self.k)  # refuses too few rows before any work
         value, contrib, params = self._calibrated(x, y, z, rng)
         if self.n_subsamples:
 
