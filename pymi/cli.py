@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 import time
@@ -241,12 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     est.set_defaults(func=_estimate)
 
+    # the sub-command modules import without their optional dependencies (those are
+    # imported when a command runs, with the install command if missing)
     for module in ("pymi.bench.cli", "pymi.ib.cli", "pymi.sweep.cli"):
-        try:
-            mod = __import__(module, fromlist=["add_parser"])
-        except ImportError:
-            continue
-        mod.add_parser(sub)
+        importlib.import_module(module).add_parser(sub)
     return parser
 
 

@@ -343,3 +343,23 @@ def test_no_pickle_loading_left_in_the_package():
         if re.search(r"weights_only\s*=\s*False|allow_pickle\s*=\s*True|pickle\.loads?\(", line)
     ]
     assert offenders == []
+
+
+def test_missing_filelock_names_the_install_command(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "filelock", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"needs the package 'filelock'.*pip install \"pymi\[bench\]\""):
+        with run_lock(tmp_path, "--out"):
+            pass
+
+
+def test_subcommands_do_not_need_their_optional_dependencies(monkeypatch):
+    import sys
+
+    from pymi.cli import build_parser
+
+    for name in ("filelock", "threadpoolctl", "dask", "distributed", "matplotlib", "tqdm"):
+        monkeypatch.setitem(sys.modules, name, None)
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert {"bench", "ib", "sweep", "estimate", "demo"} <= set(choices)

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._optional import import_optional
 from .errors import RunFolderInUseError
 
 __all__ = ["LOCK_NAME", "OWNER_NAME", "run_lock"]
@@ -26,8 +27,12 @@ LOCK_NAME = ".lock"
 OWNER_NAME = ".lock.owner"
 
 
+def _filelock_module():
+    return import_optional("filelock", "bench", "the run-folder lock of pymi bench, ib and sweep")
+
+
 def _file_lock(path: Path) -> object:
-    import filelock
+    filelock = _filelock_module()
 
     try:  # filelock >= 4: never fall back to a lock file without flock (it could go stale)
         return filelock.FileLock(path, timeout=0, fallback_to_soft=False)
@@ -65,7 +70,7 @@ def run_lock(folder: str | os.PathLike[str], option: str) -> Iterator[None]:
     RunFolderInUseError
         If another process (or this one, in an outer block) holds the lock.
     """
-    import filelock
+    filelock = _filelock_module()
 
     folder = Path(folder)
     key = str(folder.resolve())

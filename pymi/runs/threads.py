@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from .._optional import import_optional
+
 __all__ = ["blas_threads"]
 
 
@@ -26,7 +28,8 @@ def blas_threads(n_threads: int) -> Iterator[list[str]]:
     list of str
         The names of the libraries limited (``internal_api``, e.g. ``"openblas"``).
     """
-    from threadpoolctl import threadpool_info, threadpool_limits
+    threadpoolctl = import_optional("threadpoolctl", "bench", "limiting BLAS threads in pymi runs")
+    threadpool_info, threadpool_limits = threadpoolctl.threadpool_info, threadpoolctl.threadpool_limits
 
     with threadpool_limits(limits=int(n_threads), user_api="blas"):
         yield [str(i.get("internal_api")) for i in threadpool_info() if i.get("user_api") == "blas"]
