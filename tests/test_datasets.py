@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from pymi import datasets
 from pymi._random import check_random_state
 from pymi.datasets import (
     KnownMISample,
@@ -682,3 +683,13 @@ def test_bumps_finite_and_peaked_anywhere(p2, p5):
     # |dx|, |dy| <= 1 / (2 (size - 1)); the correlated form is <= 3 * 4 * h^2 (scales <= 2, |shear| <= 1)
     assert np.all(g16.max(axis=(1, 2)) >= np.exp(-10 * 2 * (1 / 30) ** 2) - 1e-6)
     assert np.all(g32.max(axis=(1, 2)) >= np.exp(-10 * 12 * (1 / 62) ** 2) - 1e-6)
+
+
+def test_zero_inflated_pair_exported_and_seeded():
+    a = datasets.zero_inflated_pair(1.0, 500, random_state=4)
+    b = datasets.zero_inflated_pair(1.0, 500, random_state=np.random.default_rng(4))
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+    assert a.x.shape == a.y.shape == (500, 1) and a.mi == 1.0
+    assert not np.array_equal(a.x, datasets.zero_inflated_pair(1.0, 500, random_state=5).x)
+    # the Gaussian part carries the rest of the information: I(G; G') = (mi - log 2) / (1 - 1/2)
+    assert a.params["mi_continuous"] == pytest.approx(2 * (1.0 - np.log(2.0)))

@@ -14,6 +14,7 @@ from pymi.datasets.discrete import (
     discrete_channel,
     pmf_mutual_information,
     zero_inflated_normal,
+    zero_inflated_pair,
 )
 from pymi.discrete import (
     UndersampledWarning,
@@ -59,6 +60,48 @@ def test_zero_inflated_truth():
     assert -0.5 * np.log(1 - rho**2) == pytest.approx(0.4 / 0.7, abs=0.01)
     with pytest.raises(ValueError, match=r"p_zero must be a probability in \[0, 1\)"):
         zero_inflated_normal(0.4, 10, p_zero=1.0)
+
+
+@pytest.mark.parametrize(("mi", "p_zero"), [(1.0, 0.5), (0.6, 0.2), (2.0, 0.8)])
+def test_zero_inflated_pair_truth_by_monte_carlo(mi, p_zero):
+    # Independent of the closed form in the sampler: the mean of log p(x, y) / (p(x) p(y))
+    # with the exact densities against "point mass at 0 + Lebesgue" on each axis:
+    # p(0, 0) = p0, p(x, y) = (1 - p0) phi_rho(x, y); p(0) = p0, p(x) = (1 - p0) phi(x).
+    n = 200_000
+    s = zero_inflated_pair(mi, n, p_zero=p_zero, random_state=3)
+    x, y = s.x[:, 0], s.y[:, 0]
+    atom = x == 0
+    assert np.array_equal(atom, y == 0)  # the atom is joint: X = 0 exactly when Y = 0
+    rho = np.corrcoef(x[~atom], y[~atom])[0, 1]  # estimated, not taken from the sampler
+    joint = stats.multivariate_normal([0.0, 0.0], [[1.0, rho], [rho, 1.0]])
+    p0 = atom.mean()
+    terms = np.empty(n)
+    terms[atom] = np.log(p0 / (p0 * p0))
+    xy = np.stack([x[~atom], y[~atom]], axis=1)
+    terms[~atom] = (
+        np.log1p(-p0) + joint.logpdf(xy)
+        - 2 * np.log1p(-p0) - stats.norm.logpdf(xy[:, 0]) - stats.norm.logpdf(xy[:, 1])
+    )  # fmt: skip
+    # Monte Carlo sd of the mean (terms.std() / sqrt(n) ~ 0.003), plus the error of the
+    # plug-in rho and p0 (first order in their sd, ~1e-3 nats at n = 2e5)
+    se = terms.std() / np.sqrt(n)
+    assert terms.mean() == pytest.approx(s.mi, abs=5 * se + 0.005)
+    assert p0 == pytest.approx(p_zero, abs=5 * np.sqrt(p_zero * (1 - p_zero) / n))
+
+
+def test_zero_inflated_pair_limits_and_errors():
+    # at mi = H_b(p_zero) the Gaussian part is independent (rho = 0)
+    s = zero_inflated_pair(np.log(2.0), 10, random_state=0)
+    assert s.params["rho"] == 0.0 and s.mi == pytest.approx(np.log(2.0))
+    # p_zero = 0: a plain bivariate normal with I = mi
+    s = zero_inflated_pair(0.5, 10, p_zero=0.0, random_state=0)
+    assert s.params["rho"] == pytest.approx(np.sqrt(1 - np.exp(-1.0)))
+    with pytest.raises(
+        ValueError, match=r"mi must be at least H_b\(p_zero\) = 0.693147 nats for p_zero=0.5 .*got mi=0.5; pass mi >= 0.6931"
+    ):
+        zero_inflated_pair(0.5, 10)
+    with pytest.raises(ValueError, match=r"p_zero must be a probability in \[0, 1\)"):
+        zero_inflated_pair(1.0, 10, p_zero=1.0)
 
 
 # ------------------------------------------------------------------ plug-in

@@ -12,7 +12,8 @@ Conditional MI and transfer entropy: :func:`conditional_normal` (Gaussian (x, y,
 known I(X; Y | Z), closed form :func:`gaussian_cmi`), :func:`coupled_ar` (coupled AR(1)
 series with known transfer entropy, :func:`var_transfer_entropy` for any VAR(1)).
 Discrete and mixed: :func:`discrete_channel` (two discrete variables), :func:`class_gaussian`
-(labels and a continuous variable), :func:`zero_inflated_normal` (an atom at 0 plus a Gaussian).
+(labels and a continuous variable), :func:`zero_inflated_normal` (an atom at 0 plus a Gaussian),
+:func:`zero_inflated_pair` (a joint atom at (0, 0) plus a correlated Gaussian pair).
 The hard-distribution suite: :data:`HARD_SUITE` of :class:`SuiteTask`,
 :func:`hard_suite`, :func:`draw`. MNIST: :func:`load_mnist`, :func:`read_idx`.
 Every generator returns a :class:`KnownMISample`.
@@ -22,7 +23,13 @@ from . import autoregressive, conditional, discrete, images, mnist, suite
 from ._sample import KnownMISample
 from .autoregressive import KnownTESample, coupled_ar, var_transfer_entropy
 from .conditional import KnownCMISample, conditional_normal, gaussian_cmi
-from .discrete import class_gaussian, discrete_channel, pmf_mutual_information, zero_inflated_normal
+from .discrete import (
+    class_gaussian,
+    discrete_channel,
+    pmf_mutual_information,
+    zero_inflated_normal,
+    zero_inflated_pair,
+)
 from .gaussian import correlated_normal, gaussian_entropy, gaussian_mi, pair_correlations
 from .images import correlated_bump, gaussian_bump, rectangles
 from .manifold import swiss_roll, swiss_roll_embedding
@@ -43,6 +50,7 @@ __all__ = [
     "discrete_channel",
     "pmf_mutual_information",
     "zero_inflated_normal",
+    "zero_inflated_pair",
     "conditional_normal",
     "coupled_ar",
     "gaussian_cmi",

@@ -9,6 +9,10 @@
   Gaussian G otherwise, G correlated with a Gaussian Y. With B = 1{X != 0}
   (a function of X almost surely, independent of (G, Y)),
   I(X; Y) = I(B; Y) + I(X; Y | B) = 0 + (1 - p_zero) I(G; Y), exactly.
+* :func:`zero_inflated_pair`: X = Y = 0 together with probability ``p_zero`` and a
+  correlated Gaussian pair otherwise (a joint atom, the case of Gao, Kannan, Oh and
+  Viswanath 2017 where breaking ties with noise fails); I(X; Y) = H_b(p_zero) +
+  (1 - p_zero) I(G; G'), exactly.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from .._random import RandomStateLike, check_random_state
 from ._checks import check_mi, check_n
 from ._sample import KnownMISample
 
-__all__ = ["class_gaussian", "discrete_channel", "pmf_mutual_information", "zero_inflated_normal"]
+__all__ = [
+    "binary_entropy",
+    "class_gaussian",
+    "discrete_channel",
+    "pmf_mutual_information",
+    "zero_inflated_normal",
+    "zero_inflated_pair",
+]
 
 
 def _check_states(m: object, name: str) -> int:
@@ -182,4 +193,99 @@ def zero_inflated_normal(
     return KnownMISample(
         x=x[:, None], y=y[:, None], mi=mi, latent_x=g[:, None], latent_y=y[:, None],
         name="zero_inflated_normal", params={"mi": mi, "n": n, "p_zero": p0},
+    )
+
+
+def binary_entropy(p: float) -> float:
+    """H_b(p) = -p log p - (1 - p) log(1 - p) in nats (0 at p = 0 and p = 1)."""
+    p = _check_probability(p, "p")
+    return float(-sum(q * np.log(q) for q in (p, 1.0 - p) if q > 0.0))
+
+
+def zero_inflated_pair(
+    mi: float, n: int, *, p_zero: float = 0.5, random_state: RandomStateLike = None
+) -> KnownMISample:
+    """A joint atom: X = Y = 0 together with probability ``p_zero``, else a correlated Gaussian pair.
+
+    With an indicator B ~ Bernoulli(``p_zero``) independent of a standard bivariate
+    normal (G, G') of correlation ``rho``: (X, Y) = (0, 0) if B = 1 and (G, G')
+    otherwise. This is the discrete-continuous mixture on which estimators that break
+    ties with small noise fail (Gao, Kannan, Oh & Viswanath 2017): both
+    coordinates of the atom's points are tied at once.
+
+    The truth, exactly: B = 1{X = 0} = 1{Y = 0} almost surely (P(G = 0) = 0), so B is
+    a function of X and of Y, and by the chain rule::
+
+        I(X; Y) = I(X; Y, B) = I(X; B) + I(X; Y | B)
+                = H(B) + p_0 I(X; Y | B = 1) + (1 - p_0) I(X; Y | B = 0)
+                = H_b(p_0) + (1 - p_0) I(G; G'),
+
+    since I(X; B) = H(B) - H(B | X) = H(B), given B = 1 both variables are the
+    constant 0 (no information), and given B = 0, (X, Y) = (G, G') with
+    I(G; G') = -log(1 - rho^2) / 2. Equivalently, with densities against the
+    reference measure "point mass at 0 plus Lebesgue" on each axis,
+    p(0, 0) = p_0, p(x, y) = (1 - p_0) phi_rho(x, y) off the axes,
+    p_X(0) = p_0, p_X(x) = (1 - p_0) phi(x), and the mean of
+    log p(x, y) / (p_X(x) p_Y(y)) is p_0 log(1 / p_0) + (1 - p_0) (I(G; G') -
+    log(1 - p_0)), the same number. ``rho`` is solved from the requested total:
+    I(G; G') = (mi - H_b(p_0)) / (1 - p_0).
+
+    Parameters
+    ----------
+    mi : float
+        True I(X; Y) in nats; at least H_b(``p_zero``) (the information the atom
+        alone carries, reached at rho = 0).
+    n : int
+        Number of samples.
+    p_zero : float, default 0.5
+        Mass of the joint atom at (0, 0), in [0, 1).
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
+
+    Returns
+    -------
+    KnownMISample
+        ``x``, ``y`` of shape ``(n, 1)``; ``latent_x``, ``latent_y`` hold G and G'
+        (drawn for every row); ``params`` holds ``rho`` and the Gaussian part's
+        ``mi_continuous`` = I(G; G').
+
+    Raises
+    ------
+    ValueError
+        For ``mi`` below H_b(``p_zero``), or ``p_zero`` outside [0, 1).
+
+    References
+    ----------
+    W. Gao, S. Kannan, S. Oh and P. Viswanath, "Estimating mutual information for
+    discrete-continuous mixtures", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> s = zero_inflated_pair(1.0, 1000, random_state=0)      # p_zero = 1/2: H_b = log 2
+    >>> bool(np.all((s.x == 0) == (s.y == 0))), round(s.params["mi_continuous"], 4)
+    (True, 0.6137)
+    """
+    mi = check_mi(mi)
+    n = check_n(n)
+    p0 = _check_probability(p_zero, "p_zero", open_right=True)
+    h_atom = binary_entropy(p0)
+    if mi < h_atom - 1e-12:
+        msg = (
+            f"mi must be at least H_b(p_zero) = {h_atom:.6g} nats for p_zero={p0:g} (the "
+            f"information that the shared atom alone carries: which rows sit at (0, 0) is "
+            f"known from X and from Y); got mi={mi!r}; pass mi >= {h_atom:.4g}, or a p_zero "
+            f"further from 1/2"
+        )
+        raise ValueError(msg)
+    per = max(mi - h_atom, 0.0) / (1.0 - p0)
+    rho = float(np.sqrt(-np.expm1(-2.0 * per)))
+    rng = check_random_state(random_state)
+    g = rng.standard_normal(n)
+    g2 = rho * g + np.exp(-per) * rng.standard_normal(n)
+    atom = rng.random(n) < p0
+    x = np.where(atom, 0.0, g)
+    y = np.where(atom, 0.0, g2)
+    return KnownMISample(
+        x=x[:, None], y=y[:, None], mi=mi, latent_x=g[:, None], latent_y=g2[:, None],
+        name="zero_inflated_pair",
+        params={"mi": mi, "n": n, "p_zero": p0, "rho": rho, "mi_continuous": per},
     )
