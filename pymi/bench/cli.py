@@ -19,7 +19,10 @@ Accuracy benchmark of MI estimators on data with known mutual information.
 
 Runs every estimator on every task at every true MI of the grid and every seed
 (fresh data per task, true MI and seed, shared by the estimators), and writes to
-the run folder (--out):
+the run folder (--out). A task's quantity follows from its generator: I(X;Y), or
+I(X;Y|Z) (conditional_normal, estimated by pymi.conditional_mutual_information),
+or transfer entropy (coupled_ar, by pymi.transfer_entropy); the grid and true_mi
+then hold true CMI or TE values, in nats.
 
   results.csv     one row per estimate, written as it is computed: task, estimator,
                   true_mi, seed, n, estimate, stderr (nats), seconds, error, warnings,
@@ -29,7 +32,7 @@ the run folder (--out):
   summary.md/.csv mean / worst absolute error and time per task x estimator
   scoreboard.md   the estimators ranked over the whole suite (mean abs error, share
                   within 0.1 nats or 10 %, interval coverage, time against ksg)
-  <task>.png      estimated vs true MI (nats) with the identity line
+  <task>.png      estimated vs true MI / CMI / TE (nats) with the identity line
 
 Runs are resumable: rerun the same command and the rows already in results.csv
 are skipped (an interrupted last line is recomputed). A different config for an
@@ -52,6 +55,14 @@ config file (.toml or .json; same keys):
   generator = "correlated_normal"            # one of: {generators}
   dim_x = 2                                  # other keys: generator arguments
   dim_y = 2
+  [tasks.cmi-dz2]                            # a conditional MI task: the grid is true CMI
+  generator = "conditional_normal"           # (methods: {cmi_methods})
+  dim_x = 2
+  dim_y = 2
+  dim_z = 2
+  [tasks.te]                                 # transfer entropy of coupled AR(1) series
+  generator = "coupled_ar"                   # lag, history, source_history: of the task
+  history = 2
   # optional per task: n, estimators = [...], estimator_options = {{compress = "pca"}},
   #   compressors = {{ae = {{method = "ae", latent_dim = 2, n_train = 20000, options = {{...}}}}}}
   # optional per estimator: codes = "ae" (run on that task compressor's codes),
@@ -66,20 +77,26 @@ examples:
   pymi bench --report-only --out runs/paper-gaussian              # redraw tables and figures
   pymi bench --preset images-quick --workers 2                    # two worker processes
   pymi bench --preset images --scheduler tcp://10.0.0.5:8786      # an existing Dask cluster
+  pymi bench --preset conditional --out benchmarks/results/conditional-preset
 """
 
 
 def _epilog() -> str:
     from .._api import methods
+    from ..conditional import CMI_METHODS
     from .tasks import GENERATORS
 
+    width = max(16, max(len(name) for name in PRESETS) + 1)
     presets = "\n".join(
-        textwrap.fill(desc, width=88, initial_indent=f"  {name:<16}", subsequent_indent=" " * 18)
+        textwrap.fill(
+            desc, width=88, initial_indent=f"  {name:<{width}}", subsequent_indent=" " * (width + 2)
+        )
         for name, (desc, _) in PRESETS.items()
     )
     return _EPILOG.format(
         presets=presets,
         methods=", ".join(methods()),
+        cmi_methods=", ".join(CMI_METHODS),
         generators=", ".join(GENERATORS),
     )
 

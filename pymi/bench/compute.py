@@ -51,16 +51,39 @@ def seed_sequence(task: str, true_mi: float, seed: int) -> np.random.SeedSequenc
 
 
 def _estimate_one(
-    method: str, options: Mapping[str, Any], x: np.ndarray, y: np.ndarray
+    method: str,
+    options: Mapping[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray | None = None,
+    *,
+    quantity: str = "mi",
 ) -> tuple[float, ...]:
-    """One MI estimate in nats: ``(value, stderr, ci_low, ci_high)``.
+    """One estimate in nats: ``(value, stderr, ci_low, ci_high)``.
 
     The single call site of pymi (patchable in tests, which may return just
-    ``(value, stderr)``). The interval bounds are ``nan`` when the estimator reports none.
+    ``(value, stderr)``): ``quantity`` ``"mi"`` is ``mutual_information(x, y)`` (called
+    with the four positional arguments only), ``"cmi"`` is
+    ``conditional_mutual_information(x, y, z)`` and ``"te"`` is
+    ``transfer_entropy(x, y)`` with ``x`` the source and ``y`` the target series
+    (``lag``, ``history``, ``source_history`` in ``options``). The interval bounds are
+    ``nan`` when the estimator reports none.
     """
-    from .._api import mutual_information
+    if quantity == "mi":
+        from .._api import mutual_information
 
-    est = mutual_information(x, y, method, **options)
+        est = mutual_information(x, y, method, **options)
+    elif quantity == "cmi":
+        from ..conditional import conditional_mutual_information
+
+        est = conditional_mutual_information(x, y, z, method, **options)
+    elif quantity == "te":
+        from ..conditional import transfer_entropy
+
+        est = transfer_entropy(x, y, method, **options)
+    else:
+        msg = f"quantity must be one of 'mi', 'cmi', 'te'; got quantity={quantity!r}"
+        raise ValueError(msg)
     interval = getattr(est, "interval", None) or est.params.get("interval") or (math.nan, math.nan)
     return float(est.value), float(est.stderr), float(interval[0]), float(interval[1])
 
@@ -173,6 +196,9 @@ class PointResult:
 def compute_point(job: PointJob) -> PointResult:
     """The result rows of one grid point (:data:`pymi.bench.runner.CSV_FIELDS`), in nats.
 
+    Each row estimates the task's quantity (I(X; Y), I(X; Y | Z) or transfer entropy)
+    with the pymi function for it; ``true_mi`` is the truth of that quantity.
+
     An estimator, data generator or compressor that raises is recorded in the row's
     ``error`` column, not raised. The function is pure: the same job gives the same
     rows (``seconds`` aside) in any process (BLAS runs on one thread, as on a
@@ -190,11 +216,13 @@ def _point(job: PointJob) -> PointResult:
     ss = seed_sequence(task.name, job.true_mi, job.seed)
     est_seed = int(ss.generate_state(1)[0])
     t0 = time.perf_counter()
+    data: tuple[Any, ...] | None = None
+    call: dict[str, Any] = {}
     try:
         sample = task.sample(job.true_mi, n, np.random.default_rng(ss))
-        x, y, gen_error = sample.x, sample.y, ""
+        data, call = task.arrays(sample)
+        gen_error = ""
     except Exception as err:  # noqa: BLE001 - recorded, not fatal
-        x = y = None
         gen_error = one_line(f"data generation failed: {type(err).__name__}: {err}")
     gen_seconds = time.perf_counter() - t0
     codes: dict[str, tuple[Any, Any, str]] = {}
@@ -202,14 +230,17 @@ def _point(job: PointJob) -> PointResult:
     rows = []
     for name in job.estimators:
         est = ests[name]
-        ex, ey, error = x, y, gen_error
+        arrays, error = data, gen_error
         if est.codes is not None and not gen_error:
             if est.codes not in codes:
                 t1 = time.perf_counter()
-                codes[est.codes] = _codes(job, est.codes, x, y)
+                codes[est.codes] = _codes(job, est.codes, *data[:2])  # type: ignore[index]
                 encode[est.codes] = time.perf_counter() - t1
-            ex, ey, error = codes[est.codes]
-        rows.append(_row(config, task, est, job.true_mi, job.seed, n, ex, ey, error, est_seed))
+            cx, cy, error = codes[est.codes]
+            arrays = (cx, cy)
+        rows.append(
+            _row(config, task, est, job.true_mi, job.seed, n, arrays, call, error, est_seed)
+        )
     return PointResult(rows, gen_seconds, encode)
 
 
@@ -230,8 +261,8 @@ def _row(
     true_mi: float,
     seed: int,
     n: int,
-    x: np.ndarray | None,
-    y: np.ndarray | None,
+    data: tuple[Any, ...] | None,
+    call: Mapping[str, Any],
     error: str,
     est_seed: int,
 ) -> dict[str, Any]:
@@ -257,7 +288,12 @@ def _row(
         warnings.simplefilter("always")
         t0 = time.perf_counter()
         try:
-            value, stderr, *interval = _estimate_one(est.method, options, x, y)
+            if task.quantity == "mi":
+                value, stderr, *interval = _estimate_one(est.method, options, *data)
+            else:
+                value, stderr, *interval = _estimate_one(
+                    est.method, {**options, **call}, *data, quantity=task.quantity
+                )
         except Exception as err:  # noqa: BLE001 - an estimator failure is a result
             row["error"] = one_line(f"{type(err).__name__}: {err}")
         else:

@@ -50,7 +50,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
 )
 
 
-_LABELS = {"dim_x": "d_X", "dim_y": "d_Y"}
+_LABELS = {"dim_x": "d_X", "dim_y": "d_Y", "dim_z": "d_Z"}
 
 
 def _load(out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -155,16 +155,31 @@ def _num(value: Any, digits: int = 4, *, sign: bool = False) -> str:
     return str(value)
 
 
+def quantity_label(tspec: dict[str, Any]) -> str:
+    """What a task's truth and estimates are (``"MI"``, ``"CMI"`` or ``"TE"``), from its config."""
+    return {"cmi": "CMI", "te": "TE"}.get(tspec.get("quantity", "mi"), "MI")
+
+
 def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     grid = config["mi_grid"]
     step = f"{len(grid)} points from {grid[0]:g} to {grid[-1]:g}"
+    labels = sorted({quantity_label(t) for t in config["tasks"].values()})
+    what = " / ".join(labels)
     lines = [
         f"# Benchmark `{config['name']}`",
         "",
-        f"True MI grid: {step} nats; N = {config['n']} samples per estimate (unless a task says "
-        f"otherwise); seeds {config['seeds']}. Errors are estimate - true MI, in nats, over every "
+        f"True {what} grid: {step} nats; N = {config['n']} samples per estimate (unless a task says "
+        f"otherwise); seeds {config['seeds']}. Errors are estimate - true {what}, in nats, over every "
         f"estimate (all seeds); bias is the mean over seeds minus the truth.",
     ]
+    if labels != ["MI"]:
+        lines += [
+            "",
+            "Quantities: MI = I(X; Y) (pymi.mutual_information), CMI = I(X; Y | Z) "
+            "(pymi.conditional_mutual_information), TE = transfer entropy source -> target "
+            "(pymi.transfer_entropy); the `true_mi` column of results.csv holds the truth of "
+            "the task's quantity.",
+        ]
     if meta:
         env = meta.get("environment", {})
         done, planned = meta.get("n_estimates_done"), meta.get("n_estimates_planned")
@@ -201,15 +216,22 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
 
 
 def finish_estimate_axes(
-    fig: Any, ax: Any, axe: Any, *, linthresh: float, linscale: float, legend_fontsize: int
+    fig: Any,
+    ax: Any,
+    axe: Any,
+    *,
+    linthresh: float,
+    linscale: float,
+    legend_fontsize: int,
+    quantity: str = "MI",
 ) -> None:
     """Labels, grids and legend of an "estimate vs true MI" figure: ``ax`` the
     estimates, ``axe`` the errors below it on a symlog scale (linear within
-    +-``linthresh`` nats)."""
-    ax.set_ylabel("estimated MI (nats)")
+    +-``linthresh`` nats); ``quantity`` names what is estimated (``"MI"``, ``"CMI"``, ``"TE"``)."""
+    ax.set_ylabel(f"estimated {quantity} (nats)")
     axe.set_yscale("symlog", linthresh=linthresh, linscale=linscale)
     axe.set_ylabel(f"estimate - true (nats)\nsymlog, linear within ±{linthresh:g}")
-    axe.set_xlabel("true MI (nats)")
+    axe.set_xlabel(f"true {quantity} (nats)")
     ax.grid(alpha=0.3)
     axe.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=legend_fontsize)
@@ -217,7 +239,7 @@ def finish_estimate_axes(
 
 
 def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None) -> Path:
-    """Figure of estimated vs true MI (nats) for one task of a run folder.
+    """Figure of estimated vs true MI (or CMI, TE: the task's quantity; nats) for one task of a run folder.
 
     Top: the identity line, and per estimator the mean over seeds (markers) with a
     min-max band; bottom: the error ``estimate - true`` (mean and min-max) on a
@@ -255,7 +277,8 @@ def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None)
 
     fig = Figure(figsize=(6.4, 8.0))
     ax, axe = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="true MI", zorder=1)
+    quantity = quantity_label(tspec)
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label=f"true {quantity}", zorder=1)
     axe.axhline(0.0, color="black", lw=1, ls="--")
     for est in ests:
         colour = colours[all_ests.index(est) % len(colours)]
@@ -285,7 +308,7 @@ def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None)
     dims = ", ".join(
         f"{_LABELS.get(k, k)}={v}"
         for k, v in tspec.items()
-        if k not in ("generator", "n", "estimators", "estimator_options")
+        if k not in ("generator", "n", "estimators", "estimator_options", "quantity")
     )
     ax.set_title(
         f"{task}: {tspec['generator']}"
@@ -295,7 +318,9 @@ def plot_task(out_dir: str | Path, task: str, *, path: str | Path | None = None)
         fontsize=10,
     )
     # symlog: linear within +-0.1 nats (small errors stay visible next to saturating ones)
-    finish_estimate_axes(fig, ax, axe, linthresh=0.1, linscale=1.5, legend_fontsize=9)
+    finish_estimate_axes(
+        fig, ax, axe, linthresh=0.1, linscale=1.5, legend_fontsize=9, quantity=quantity
+    )
     target = Path(path) if path is not None else out / f"{task}.png"
     fig.savefig(target, dpi=110)
     return target

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .report import _load, write_csv
+from .report import _load, quantity_label, write_csv
 
 __all__ = ["SCOREBOARD_FIELDS", "scoreboard", "write_scoreboard"]
 
@@ -191,7 +191,8 @@ def _plot(out: Path, config: dict[str, Any], rows: list[dict[str, Any]]) -> Path
             )
     ax.set_xticks(range(len(families)), families, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(ests)), ests, fontsize=8)
-    ax.set_title(f"{config['name']}: mean |estimate - true MI| (nats) per family", fontsize=9)
+    what = " / ".join(sorted({quantity_label(t) for t in config["tasks"].values()}))
+    ax.set_title(f"{config['name']}: mean |estimate - true {what}| (nats) per family", fontsize=9)
     fig.colorbar(im, ax=ax, label="log10 mean abs error (nats)")
     fig.tight_layout()
     target = out / "scoreboard.png"

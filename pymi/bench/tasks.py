@@ -35,8 +35,23 @@ Config file layout (TOML; the JSON file has the same keys)::
     latent_dim = 2                  # codes = "ae" runs on their codes, and one with
                                     # mi_grid = [...] only at those points of the grid
 
+    [tasks.cmi-dz2]                 # a conditional task: its quantity is I(X; Y | Z),
+    generator = "conditional_normal" # the grid holds true CMI values and each estimate
+    dim_x = 2                       # is pymi.conditional_mutual_information(x, y, z, method)
+    dim_y = 2
+    dim_z = 2
+
+    [tasks.te]                      # transfer entropy of coupled AR(1) series: the grid
+    generator = "coupled_ar"        # holds true TE values, each estimate is
+    history = 1                     # pymi.transfer_entropy(source, target, method, lag=...)
+
 New estimators need no code here: any ``method`` known to
-:func:`pymi.make_estimator` (``"kde"`` once it is installed) is accepted.
+:func:`pymi.make_estimator` (``"kde"`` once it is installed) is accepted; on
+conditional and transfer-entropy tasks, any method of
+:func:`pymi.conditional_mutual_information`. The quantity of a task
+(:data:`QUANTITIES`) follows from its generator (:data:`GENERATOR_QUANTITY`); the
+results keep one layout whatever it is (``true_mi`` holds the true value of the
+task's quantity, in nats).
 """
 
 from __future__ import annotations
@@ -58,8 +73,10 @@ from ..datasets import images
 __all__ = [
     "DEFAULT_MI_GRID",
     "GENERATORS",
+    "GENERATOR_QUANTITY",
     "HARD_ESTIMATORS",
     "PRESETS",
+    "QUANTITIES",
     "BenchConfig",
     "ConfigError",
     "EstimatorSpec",
@@ -68,13 +85,67 @@ __all__ = [
     "parse_grid",
     "parse_seeds",
     "preset",
+    "coupled_ar_task",
+    "conditional_normal_task",
 ]
 
 #: The paper's grid of true MI: ``numpy.linspace(0, 10, 41)`` nats.
 DEFAULT_MI_GRID: tuple[float, ...] = tuple(float(v) for v in np.linspace(0.0, 10.0, 41))
 
-#: Known-MI generators a task may name (``"images.<name>"`` is accepted for image families).
-GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
+
+def conditional_normal_task(
+    mi: float,
+    n: int,
+    *,
+    dim_x: int,
+    dim_y: int,
+    dim_z: int,
+    coupling: float = 1.0,
+    random_state: Any = None,
+) -> datasets.KnownCMISample:
+    """:func:`pymi.datasets.conditional_normal` with the benchmark's arguments: ``mi`` is the true I(X; Y | Z) (nats)."""
+    return datasets.conditional_normal(
+        mi, dim_x, dim_y, dim_z, n, coupling=coupling, random_state=random_state
+    )
+
+
+def coupled_ar_task(
+    mi: float,
+    n: int,
+    *,
+    source_memory: float = 0.5,
+    target_memory: float = 0.5,
+    lag: int = 1,
+    history: int = 1,
+    source_history: int = 1,
+    burn_in: int = 1000,
+    random_state: Any = None,
+) -> datasets.KnownTESample:
+    """:func:`pymi.datasets.coupled_ar` of ``n`` steps whose transfer entropy (``lag``, ``history``,
+    ``source_history``) is ``mi`` nats: the coupling from
+    :func:`pymi.datasets.autoregressive.coupling_for_te`."""
+    from ..datasets.autoregressive import coupling_for_te
+
+    coupling = coupling_for_te(
+        mi, source_memory=source_memory, target_memory=target_memory, lag=lag,
+        history=history, source_history=source_history,
+    )  # fmt: skip
+    return datasets.coupled_ar(
+        n, coupling=coupling, source_memory=source_memory, target_memory=target_memory,
+        lag=lag, history=history, source_history=source_history, burn_in=burn_in,
+        random_state=random_state,
+    )  # fmt: skip
+
+
+#: The quantities a task can have: name -> what ``true_mi`` and the estimates are.
+QUANTITIES: dict[str, str] = {
+    "mi": "I(X; Y)",
+    "cmi": "I(X; Y | Z)",
+    "te": "transfer entropy",
+}
+
+#: Known-truth generators a task may name (``"images.<name>"`` is accepted for image families).
+GENERATORS: dict[str, Callable[..., Any]] = {
     "correlated_normal": datasets.correlated_normal,
     "student_t": datasets.student_t,
     "transformed_normal": datasets.transformed_normal,
@@ -84,11 +155,20 @@ GENERATORS: dict[str, Callable[..., datasets.KnownMISample]] = {
     "correlated_bump": images.correlated_bump,
     "rectangles": images.rectangles,
     "zero_inflated_normal": datasets.zero_inflated_normal,
+    "zero_inflated_pair": datasets.zero_inflated_pair,
+    "conditional_normal": conditional_normal_task,
+    "coupled_ar": coupled_ar_task,
 }
+
+#: The quantity of the generators whose truth is not I(X; Y) (the others: ``"mi"``).
+GENERATOR_QUANTITY: dict[str, str] = {"conditional_normal": "cmi", "coupled_ar": "te"}
+
+#: Arguments that a transfer-entropy task passes to :func:`pymi.transfer_entropy` itself.
+_TE_CALL_ARGS = ("lag", "history", "source_history")
 
 #: Arguments the runner passes to every generator itself.
 _RUNNER_ARGS = ("mi", "n", "random_state")
-_TASK_KEYS = ("generator", "n", "mi_grid", "estimators", "estimator_options", "compressors")
+_TASK_KEYS = ("generator", "n", "mi_grid", "estimators", "estimator_options", "compressors", "quantity")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -293,30 +373,60 @@ class EstimatorSpec:
         """The JSON form ``{"method": ..., **options}``."""
         return {"method": self.method, **self.options}
 
-    def validate(self) -> None:
+    def validate(self, quantity: str = "mi", *, task: str | None = None) -> None:
         """Check that the method exists and that pymi accepts the options.
+
+        Parameters
+        ----------
+        quantity : {"mi", "cmi", "te"}
+            The quantity of the tasks the estimator runs on (:data:`QUANTITIES`).
+        task : str, optional
+            A task of that quantity, named in the messages.
 
         Raises
         ------
         ConfigError
-            For an unknown method or an option the estimator rejects.
+            For an unknown method, one that cannot estimate ``quantity``, or an option
+            the estimator rejects.
         """
-        reg = _registry()
+        where = f"estimator {self.name!r}" + (f" on task {task!r}" if task else "")
         fixed = sorted(set(self.options) & {"base", "discrete_y"})
         if fixed:
             msg = (
-                f"estimator {self.name!r}: options {fixed} cannot be set in a benchmark (results "
+                f"{where}: options {fixed} cannot be set in a benchmark (results "
                 f"are in nats and the tasks have continuous x and y); remove them"
             )
             raise ConfigError(msg)
-        if not isinstance(self.method, str) or self.method not in reg:
-            msg = (
-                f"estimator {self.name!r}: method must be one of {sorted(reg)} (the methods this "
-                f"pymi installation provides); got method={self.method!r}; fix the name, or install a pymi "
-                f"version that provides it"
-            )
-            raise ConfigError(msg)
-        check_estimator_options(self.method, self.call_options, where=f"estimator {self.name!r}")
+        if quantity == "mi":
+            reg = _registry()
+            if not isinstance(self.method, str) or self.method not in reg:
+                msg = (
+                    f"estimator {self.name!r}: method must be one of {sorted(reg)} (the methods this "
+                    f"pymi installation provides); got method={self.method!r}; fix the name, or install a pymi "
+                    f"version that provides it"
+                )
+                raise ConfigError(msg)
+        else:
+            from ..conditional import CMI_METHODS
+
+            if not isinstance(self.method, str) or self.method not in CMI_METHODS:
+                msg = (
+                    f"{where}: method must be one of {list(CMI_METHODS)} (the methods of "
+                    f"pymi.conditional_mutual_information) to estimate {QUANTITIES[quantity]}, the "
+                    f"quantity of the task; got method={self.method!r}; pick one of those, or leave "
+                    f"{self.name!r} out of the task with estimators = [...]"
+                )
+                raise ConfigError(msg)
+            if quantity == "te":
+                clash = sorted(set(self.options) & set(_TE_CALL_ARGS))
+                if clash:
+                    msg = (
+                        f"{where}: options {clash} are arguments of the transfer-entropy task (its "
+                        f"truth is computed for them), not of the estimator; remove them from the "
+                        f"estimator and set them on the task"
+                    )
+                    raise ConfigError(msg)
+        check_estimator_options(self.method, self.call_options, where=where, quantity=quantity)
 
     @property
     def codes(self) -> str | None:
@@ -356,22 +466,57 @@ def _mi_call_keywords() -> set[str]:
     return {p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def check_estimator_options(method: str, options: Mapping[str, Any], *, where: str) -> None:
+def check_estimator_options(
+    method: str, options: Mapping[str, Any], *, where: str, quantity: str = "mi"
+) -> None:
     """Build the estimator once with ``options`` to surface a bad option before the run.
 
     Options that :func:`pymi.mutual_information` itself takes (e.g. ``compress`` once
-    compression lands there) are not estimator-class options and are skipped here.
+    compression lands there) are not estimator-class options and are skipped here; for
+    ``quantity`` ``"cmi"`` and ``"te"`` the estimator is that of
+    :func:`pymi.conditional_mutual_information`, and its call keywords are skipped.
     """
-    from .._api import _COMPRESS_OPTIONS, make_estimator
+    if quantity == "mi":
+        from .._api import _COMPRESS_OPTIONS, make_estimator
 
-    skip = _mi_call_keywords() | set(_COMPRESS_OPTIONS)
+        skip = _mi_call_keywords() | set(_COMPRESS_OPTIONS)
+        build = make_estimator
+    else:
+        from .. import conditional
+
+        params = inspect.signature(conditional.conditional_mutual_information).parameters
+        skip = {p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        build = conditional.make_cmi_estimator
     opts = {k: v for k, v in options.items() if k not in skip or k == "k"}
     opts.setdefault("random_state", 0)
     try:
-        make_estimator(method, **opts)
+        build(method, **opts)
     except (TypeError, ValueError) as err:
-        msg = f"{where}: pymi rejects the options {dict(options)!r} for method={method!r}: {err}"
+        what = "" if quantity == "mi" else f" (estimating {QUANTITIES[quantity]})"
+        msg = f"{where}: pymi rejects the options {dict(options)!r} for method={method!r}{what}: {err}"
         raise ConfigError(msg) from None
+
+
+def _task_quantity(task: str, generator: object, stated: object) -> str:
+    """The quantity of a task: its generator's; a stated one must be known and agree."""
+    if stated is not None and (not isinstance(stated, str) or stated not in QUANTITIES):
+        msg = (
+            f"task {task!r}: quantity must be one of {list(QUANTITIES)} ({', '.join(QUANTITIES.values())}); "
+            f"got quantity={stated!r}; remove the key (the generator sets it) or fix it"
+        )
+        raise ConfigError(msg)
+    if not isinstance(generator, str) or generator not in GENERATORS:
+        return "mi" if stated is None else str(stated)  # an unknown generator is reported by validate()
+    expected = GENERATOR_QUANTITY.get(generator, "mi")
+    if stated is not None and stated != expected:
+        others = sorted(g for g in GENERATORS if GENERATOR_QUANTITY.get(g, "mi") == stated)
+        msg = (
+            f"task {task!r}: generator {generator!r} has quantity {expected!r} "
+            f"({QUANTITIES[expected]}); got quantity={stated!r}; remove the key, or pick a "
+            f"generator of quantity {stated!r}: {others}"
+        )
+        raise ConfigError(msg)
+    return expected
 
 
 @dataclass(frozen=True)
@@ -399,6 +544,12 @@ class TaskSpec:
     estimator_options : dict
         Options merged into every estimator's options on this task (e.g.
         ``{"compress": "pca"}`` for images); the estimator's own options win.
+    quantity : {"mi", "cmi", "te"}
+        What the task's truth and estimates are (:data:`QUANTITIES`): I(X; Y) by
+        :func:`pymi.mutual_information`, I(X; Y | Z) by
+        :func:`pymi.conditional_mutual_information`, or transfer entropy by
+        :func:`pymi.transfer_entropy`. Set by the generator
+        (:data:`GENERATOR_QUANTITY`); a config may state it, and must then agree.
     """
 
     name: str
@@ -409,6 +560,7 @@ class TaskSpec:
     estimator_options: dict[str, Any] = field(default_factory=dict)
     compressors: dict[str, Any] = field(default_factory=dict)
     mi_grid: tuple[float, ...] | None = None
+    quantity: str = "mi"
 
     @property
     def compressor_specs(self) -> dict[str, Any]:
@@ -436,6 +588,7 @@ class TaskSpec:
         generator = spec.pop("generator")
         if isinstance(generator, str) and generator.startswith("images."):
             generator = generator[len("images.") :]
+        quantity = _task_quantity(name, generator, spec.pop("quantity", None))
         n = spec.pop("n", None)
         grid = spec.pop("mi_grid", None)
         if grid is not None:
@@ -468,6 +621,7 @@ class TaskSpec:
             estimator_options=_jsonable(dict(eopts), f"task {name!r} estimator_options"),
             compressors=_jsonable(comps or {}, f"task {name!r} compressors"),
             mi_grid=grid,
+            quantity=quantity,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -483,6 +637,8 @@ class TaskSpec:
             out["estimator_options"] = dict(self.estimator_options)
         if self.compressors:
             out["compressors"] = json.loads(json.dumps(self.compressors))
+        if self.quantity != "mi":
+            out["quantity"] = self.quantity
         return out
 
     @property
@@ -494,15 +650,30 @@ class TaskSpec:
             msg = f"task {self.name!r}: generator must be one of {sorted(GENERATORS)} (pymi.datasets); got {self.generator!r}"
             raise ConfigError(msg) from None
 
-    def sample(self, mi: float, n: int, random_state: Any) -> datasets.KnownMISample:
-        """Draw ``n`` samples with true MI ``mi`` nats."""
+    def sample(self, mi: float, n: int, random_state: Any) -> Any:
+        """Draw ``n`` samples whose true value of the task's quantity is ``mi`` nats."""
         return self.function(mi=mi, n=n, random_state=random_state, **self.args)
+
+    def arrays(self, sample: Any) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
+        """The arrays an estimate takes from ``sample``, and the task's own call keywords.
+
+        ``((x, y), {})`` for MI, ``((x, y, z), {})`` for conditional MI and
+        ``((source, target), {"lag": ..., "history": ..., "source_history": ...})`` for
+        transfer entropy (the settings the sample's truth is computed for).
+        """
+        if self.quantity == "cmi":
+            return (sample.x, sample.y, sample.z), {}
+        if self.quantity == "te":
+            return (sample.source, sample.target), {k: sample.params[k] for k in _TE_CALL_ARGS}
+        return (sample.x, sample.y), {}
 
     def describe(self) -> str:
         """Short human description, e.g. ``correlated_normal, d_X=2, d_Y=2``."""
         parts = [self.generator]
+        if self.quantity != "mi":
+            parts.append(QUANTITIES[self.quantity])
         for key, value in self.args.items():
-            label = {"dim_x": "d_X", "dim_y": "d_Y"}.get(key, key)
+            label = {"dim_x": "d_X", "dim_y": "d_Y", "dim_z": "d_Z"}.get(key, key)
             parts.append(f"{label}={value}")
         return ", ".join(parts)
 
@@ -516,6 +687,12 @@ class TaskSpec:
             generator rejects (e.g. a true MI below the Student-t minimum).
         """
         fn = self.function
+        if self.quantity != "mi" and self.compressors:
+            msg = (
+                f"task {self.name!r}: compressors are for tasks of quantity 'mi' (image codes); "
+                f"this task estimates {QUANTITIES[self.quantity]}; remove its compressors table"
+            )
+            raise ConfigError(msg)
         clash = sorted(set(self.args) & set(_RUNNER_ARGS))
         if clash:
             msg = f"task {self.name!r}: {clash} are set by the benchmark (from mi_grid, n and seeds), not per task; remove them from the task"
@@ -534,7 +711,8 @@ class TaskSpec:
             try:
                 trial = self.sample(mi, min(n, 16), 0)
             except (TypeError, ValueError) as err:
-                msg = f"task {self.name!r}: generator {self.generator!r} rejects true MI {mi:g} nats with {self.args}: {err}"
+                what = {"mi": "MI", "cmi": "CMI", "te": "TE"}[self.quantity]
+                msg = f"task {self.name!r}: generator {self.generator!r} rejects true {what} {mi:g} nats with {self.args}: {err}"
                 raise ConfigError(msg) from None
         if self.compressors and grid:
             from .compressed import validate_compressors
@@ -676,7 +854,7 @@ class BenchConfig:
         return out
 
     def options_for(self, task: TaskSpec, est: EstimatorSpec) -> dict[str, Any]:
-        """Options passed to ``pymi.mutual_information`` for this task and estimator."""
+        """Options passed to the pymi function of the task's quantity for this estimator."""
         return {**task.estimator_options, **est.call_options}
 
     @property
@@ -723,7 +901,16 @@ class BenchConfig:
             Naming the first bad estimator or task.
         """
         for est in self.estimators.values():
-            est.validate()
+            # once per quantity of the tasks it runs on, naming one such task
+            uses: dict[str, str] = {}
+            for task in self.tasks.values():
+                if any(e.name == est.name for e in self.estimators_for(task)):
+                    uses.setdefault(task.quantity, task.name)
+            if not uses or "mi" in uses:
+                est.validate()
+            for quantity, task_name in uses.items():
+                if quantity != "mi":
+                    est.validate(quantity, task=task_name)
         for task in self.tasks.values():
             task.validate(self.task_n(task), self.task_grid(task))
             for est in self.estimators_for(task):
@@ -732,6 +919,7 @@ class BenchConfig:
                         est.method,
                         self.options_for(task, est),
                         where=f"estimator {est.name!r} on task {task.name!r}",
+                        quantity=task.quantity,
                     )
 
     def replace(self, **changes: Any) -> BenchConfig:
@@ -1016,17 +1204,83 @@ MIXED_ESTIMATORS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Joint-atom tasks of the ``mixed`` preset: p_zero -> true MI values (nats), each above
+#: H_b(p_zero) (0.500, 0.693, 0.500) with I(G; G') = (I - H_b) / (1 - p_zero) <= 3 nats.
+_PAIR_GRIDS: dict[float, tuple[float, ...]] = {
+    0.2: (0.75, 1.0, 1.5, 2.0),
+    0.5: (0.75, 1.0, 1.5, 2.0),
+    0.8: (0.6, 0.75, 1.0),
+}
+
+
 def _mixed(*, quick: bool = False) -> BenchConfig:
-    """Data with an atom: X is 0 with probability ``p_zero`` and Gaussian otherwise, correlated with Y."""
-    tasks = {
-        f"zero_inflated-p{int(100 * p)}": {"generator": "zero_inflated_normal", "p_zero": p}
+    """Data with an atom: X is 0 with probability ``p_zero`` and Gaussian otherwise, correlated
+    with Y (``zero_inflated``); and a joint atom, X = Y = 0 together (``zero_inflated_pair``)."""
+    single = (0.5,) if quick else (0.1, 0.25, 0.5, 1.0)
+    tasks: dict[str, Any] = {
+        f"zero_inflated-p{int(100 * p)}": {
+            "generator": "zero_inflated_normal", "p_zero": p, "mi_grid": list(single),
+        }
         for p in ((0.5,) if quick else (0.5, 0.8))
-    }
+    }  # fmt: skip
+    pairs = {0.5: (1.0,)} if quick else _PAIR_GRIDS
+    for p, grid in pairs.items():
+        tasks[f"zero_inflated_pair-p{int(100 * p)}"] = {
+            "generator": "zero_inflated_pair", "p_zero": p, "mi_grid": list(grid),
+        }  # fmt: skip
     return BenchConfig(
         name="mixed-quick" if quick else "mixed",
         estimators=dict(MIXED_ESTIMATORS),
         tasks=tasks,
-        mi_grid=(0.5,) if quick else (0.1, 0.25, 0.5, 1.0),
+        mi_grid=sorted({m for t in tasks.values() for m in t["mi_grid"]}),
+        n=1000 if quick else 5000,
+        seeds=(0,) if quick else (0, 1, 2),
+    )
+
+
+#: Estimators of the ``conditional`` and ``transfer-entropy`` presets, at pymi's defaults:
+#: Frenzel–Pompe calibrated on a Gaussian reference (``cksg``, the default), plain
+#: Frenzel–Pompe (``ksg``), and the entropy sum of Kozachenko–Leonenko entropies (``kl``).
+CONDITIONAL_ESTIMATORS: dict[str, dict[str, Any]] = {
+    "cksg": {"method": "cksg"},
+    "ksg": {"method": "ksg"},
+    "kl": {"method": "kl"},
+}
+
+
+def _conditional(*, quick: bool = False) -> BenchConfig:
+    """Gaussian (X, Y, Z) with d_X = d_Y = 2 and d_Z = 1..4, true I(X; Y | Z) up to 3 nats."""
+    dims = (1, 4) if quick else (1, 2, 3, 4)
+    tasks = {
+        f"cmi_dz{d}": {"generator": "conditional_normal", "dim_x": 2, "dim_y": 2, "dim_z": d}
+        for d in dims
+    }
+    return BenchConfig(
+        name="conditional-quick" if quick else "conditional",
+        estimators=dict(CONDITIONAL_ESTIMATORS),
+        tasks=tasks,
+        mi_grid=(0.5, 2.0) if quick else {"start": 0.0, "stop": 3.0, "num": 13},
+        n=1000 if quick else 5000,
+        seeds=(0,) if quick else (0, 1, 2),
+    )
+
+
+#: Transfer-entropy tasks: coupled AR(1) series (source memory, target memory, histories).
+_TE_TASKS: dict[str, dict[str, Any]] = {
+    "te_h1": {"generator": "coupled_ar"},
+    "te_h2": {"generator": "coupled_ar", "history": 2, "source_history": 2},
+    "te_slow": {"generator": "coupled_ar", "source_memory": 0.9, "target_memory": 0.9},
+}
+
+
+def _transfer_entropy(*, quick: bool = False) -> BenchConfig:
+    """Coupled AR(1) series with exact transfer entropy source -> target (Schreiber 2000)."""
+    names = ("te_h1",) if quick else tuple(_TE_TASKS)
+    return BenchConfig(
+        name="transfer-entropy-quick" if quick else "transfer-entropy",
+        estimators=dict(CONDITIONAL_ESTIMATORS),
+        tasks={name: dict(_TE_TASKS[name]) for name in names},
+        mi_grid=(0.1, 0.5) if quick else (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
         n=1000 if quick else 5000,
         seeds=(0,) if quick else (0, 1, 2),
     )
@@ -1066,14 +1320,41 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         lambda: _hard(quick=True),
     ),
     "mixed": (
-        "data with an atom (zero-inflated Gaussian X, p_zero 0.5 and 0.8, correlated with a "
-        "Gaussian Y; exact truth): mixed KSG (Gao et al. 2017), KSG (k=5) and cksg, the last "
-        "two with seeded jitter on the ties; true MI 0.1, 0.25, 0.5, 1 nats, N=5000, seeds 0, 1, 2",
+        "data with an atom, exact truths: X 0 with probability p_zero (0.5, 0.8) and Gaussian "
+        "otherwise, correlated with a Gaussian Y (true MI 0.1, 0.25, 0.5, 1 nats); and a joint atom, "
+        "X = Y = 0 with probability p_zero (0.2, 0.5, 0.8) and a correlated Gaussian pair otherwise "
+        "(true MI 0.6 to 2 nats, above H_b(p_zero)); mixed KSG (Gao et al. 2017), KSG (k=5) and "
+        "cksg, the last two with seeded jitter on the ties; N=5000, seeds 0, 1, 2",
         lambda: _mixed(quick=False),
     ),
     "mixed-quick": (
-        "smoke test of the mixed preset: p_zero 0.5, true MI 0.5, N=1000, seed 0",
+        "smoke test of the mixed preset: the atom in X (p_zero 0.5, true MI 0.5) and the joint "
+        "atom (p_zero 0.5, true MI 1), N=1000, seed 0",
         lambda: _mixed(quick=True),
+    ),
+    "conditional": (
+        "conditional MI I(X;Y|Z) of Gaussians (d_X = d_Y = 2, d_Z = 1, 2, 3, 4; closed form): "
+        "cksg (calibrated Frenzel-Pompe, the default), ksg (plain Frenzel-Pompe) and kl "
+        "(entropy sum), pymi's default options; true CMI linspace(0, 3, 13) nats, N=5000, "
+        "seeds 0, 1, 2",
+        lambda: _conditional(quick=False),
+    ),
+    "conditional-quick": (
+        "smoke test of the conditional preset: d_Z = 1 and 4, true CMI 0.5 and 2 nats, "
+        "N=1000, seed 0",
+        lambda: _conditional(quick=True),
+    ),
+    "transfer-entropy": (
+        "transfer entropy of coupled AR(1) series (exact, Barnett et al. 2009): memories 0.5 with "
+        "histories 1 and 2, memories 0.9 with history 1; cksg, ksg and kl through "
+        "pymi.transfer_entropy; true TE 0, 0.02, 0.05, 0.1, 0.2, 0.5, 1 nats, series of "
+        "N=5000 steps, seeds 0, 1, 2",
+        lambda: _transfer_entropy(quick=False),
+    ),
+    "transfer-entropy-quick": (
+        "smoke test of the transfer-entropy preset: memories 0.5, history 1, true TE 0.1 and "
+        "0.5 nats, N=1000, seed 0",
+        lambda: _transfer_entropy(quick=True),
     ),
     "images-quick": (
         "smoke test of the image benchmark (< 2 min): gaussian_bump 16x16, a small AE (150 "

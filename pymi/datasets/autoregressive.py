@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import linalg, signal
+from scipy import linalg, optimize, signal
 
 from .._random import RandomStateLike, check_random_state
-from ._checks import check_n
+from ._checks import check_mi, check_n
 from .conditional import gaussian_cmi
 
-__all__ = ["KnownTESample", "coupled_ar", "var_transfer_entropy"]
+__all__ = ["KnownTESample", "coupled_ar", "coupling_for_te", "var_transfer_entropy"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,3 +207,77 @@ def coupled_ar(
         source=np.ascontiguousarray(w[:, 0]), target=np.ascontiguousarray(w[:, 1]),
         te=float(te), te_reverse=float(te_rev), name="coupled_ar", params=params,
     )
+
+
+def coupling_for_te(
+    te: float,
+    *,
+    source_memory: float = 0.5,
+    target_memory: float = 0.5,
+    lag: int = 1,
+    history: int = 1,
+    source_history: int = 1,
+    max_coupling: float = 100.0,
+) -> float:
+    """The smallest coupling ``c >= 0`` of :func:`coupled_ar` whose transfer entropy is ``te`` nats.
+
+    The exact TE of the process (:func:`var_transfer_entropy`) is evaluated on a
+    logarithmic grid of couplings up to ``max_coupling``; the first bracket where it
+    reaches ``te`` is refined by Brent's method (to 1e-12 in ``c``). With
+    ``lag = 1`` the TE grows without bound in ``c``; with ``lag > 1`` it saturates (the
+    coupling acts at one step), so a large ``te`` may be out of reach.
+
+    Parameters
+    ----------
+    te : float
+        Target transfer entropy source -> target, nats, ``>= 0``.
+    source_memory, target_memory, lag, history, source_history : float or int
+        As in :func:`coupled_ar`.
+    max_coupling : float, default 100.0
+        Largest coupling searched.
+
+    Returns
+    -------
+    float
+        ``c`` with ``coupled_ar(..., coupling=c).te == te`` (0 for ``te = 0``).
+
+    Raises
+    ------
+    ValueError
+        For a negative ``te``, or one above the largest TE reached on ``[0, max_coupling]``.
+
+    Examples
+    --------
+    >>> c = coupling_for_te(0.5)
+    >>> s = coupled_ar(100, coupling=c, random_state=0)
+    >>> bool(abs(s.te - 0.5) < 1e-9)
+    True
+    """
+    te = check_mi(te, "te")
+    if te == 0.0:
+        return 0.0
+    noise = np.eye(2)
+
+    def excess(c: float) -> float:
+        a = np.array([[source_memory, 0.0], [c, target_memory]], dtype=np.float64)
+        value = var_transfer_entropy(
+            a, noise, source=0, target=1, lag=lag, history=history, source_history=source_history
+        )
+        return value - te
+
+    grid = np.concatenate([[0.0], np.geomspace(1e-3, float(max_coupling), 64)])
+    values = np.array([excess(c) for c in grid])
+    above = np.flatnonzero(values >= 0.0)
+    if above.size == 0:
+        msg = (
+            f"te={te:g} nats is out of reach of coupled_ar with source_memory={source_memory}, "
+            f"target_memory={target_memory}, lag={lag}, history={history}, "
+            f"source_history={source_history}: the largest TE for a coupling in [0, "
+            f"{max_coupling:g}] is {te + values.max():.4g} nats; pass a smaller te"
+            + (" or lag=1 (with lag > 1 the TE saturates)" if lag > 1 else "")
+        )
+        raise ValueError(msg)
+    i = int(above[0])
+    if values[i] == 0.0:
+        return float(grid[i])
+    return float(optimize.brentq(excess, grid[i - 1], grid[i], xtol=1e-12, rtol=1e-14))
