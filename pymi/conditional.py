@@ -37,8 +37,9 @@ __all__ = [
 ]
 
 #: The default method of :func:`conditional_mutual_information`: Frenzel–Pompe calibrated
-#: against a Gaussian reference (within 0.04 nats of the truth on Gaussians up to 3 nats,
-#: d_X = d_Y = 2, d_Z = 1..4, N = 5000, where the plain estimator is off by 0.5-1.8 nats).
+#: against a Gaussian reference. On Gaussians up to 3 nats (d_X = d_Y = 2, d_Z = 1..4,
+#: N = 5000) its mean error is at most 0.04 nats per case, and single estimates are within
+#: 0.05 nats 95 % of the time. The plain estimator is off by 0.5-1.8 nats there.
 DEFAULT_CMI_METHOD = "cksg"
 
 _KNN_CLASSES = {"cksg": CalibratedFrenzelPompe, "ksg": FrenzelPompe}
