@@ -7,7 +7,8 @@ import pytest
 
 from pymi._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
 from pymi.datasets import correlated_normal, transformed_normal
-from pymi.estimators.calibrated import CalibratedKSG
+from pymi.estimators import KSG
+from pymi.estimators.calibrated import MAX_CORRECTION_SE, CalibratedKSG, order_weights
 
 
 def _tolerance(est) -> float:
@@ -89,11 +90,17 @@ def test_discrete_labels_use_ross_on_normal_scores():
         ({"interval_level": 1.5}, "interval_level must be"),
         ({"k": 0}, "k"),
         ({"backend": "gpu"}, "backend"),
+        ({"extrapolation_z": -1.0}, "extrapolation_z must be"),
     ],
 )
 def test_bad_parameters_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CalibratedKSG(**kwargs)
+
+
+def test_extrapolation_threshold_of_the_wrong_type_is_refused():
+    with pytest.raises(TypeError, match="extrapolation_z must be.*None"):
+        CalibratedKSG(extrapolation_z="3")
 
 
 def test_duplicate_columns_are_refused_with_the_fix():
@@ -176,3 +183,78 @@ def test_y_a_monotone_copy_of_x_is_a_clear_error():
     x = rng.standard_normal((500, 2))
     with pytest.raises(ValueError, match="collinear jointly.*infinite"):
         CalibratedKSG(n_subsamples=0).estimate(x, np.exp(x[:, :1]))
+
+
+# ---------------------------------------------------------------- order extrapolation
+def test_order_weights_cancel_the_leading_bias_term():
+    from scipy.special import gammaln
+
+    assert order_weights(1, 2, 10) == pytest.approx((6.0, -5.0))
+    assert order_weights(1, 2, 4) == pytest.approx((3.0, -2.0))
+    for a, b, dim in [(1, 3, 7), (1, 5, 2), (2, 4, 20)]:
+        w_a, w_b = order_weights(a, b, dim)
+        g = [np.exp(gammaln(j + 2.0 / dim) - gammaln(j)) for j in (a, b)]
+        assert w_a + w_b == pytest.approx(1.0)
+        assert w_a * g[0] + w_b * g[1] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_order_terms_are_those_of_ksg_at_each_order(k):
+    # the order-k terms equal KSG's bit for bit; the correction combines KSG at orders 1 and b
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 2))
+    y = x[:, :1] + rng.standard_normal((400, 1))
+    est = CalibratedKSG(k=k, extrapolation_z=3.0)
+    terms, correction, _ = est._ksg_terms(est._ksg(), x, y, rng, orders=True)
+    ksg_terms = {j: KSG(k=j, whiten=False)._mi_continuous(x, y, rng)[1] for j in (1, 2, k)}
+    assert np.array_equal(terms, ksg_terms[k])
+    a, b = est._orders()
+    assert (a, b) == (1, max(k, 2))
+    w_a, w_b = order_weights(a, b, 3)
+    assert np.allclose(correction, w_a * ksg_terms[a] + w_b * ksg_terms[b] - ksg_terms[k])
+
+
+def test_extrapolation_off_or_not_significant_leaves_the_estimate_unchanged():
+    s = correlated_normal(1.0, 3, 3, 2000, random_state=21)
+    off = CalibratedKSG(random_state=5, extrapolation_z=None).estimate(s.x, s.y)
+    on = CalibratedKSG(random_state=5, extrapolation_z=3.0).estimate(s.x, s.y)
+    assert "order_correction" not in off.params
+    # Gaussian data: the reference shares the order dependence, so the correction is
+    # zero in expectation; 4 standard errors fail by chance with probability 6e-5
+    c, se = on.params["order_correction"], on.params["order_correction_se"]
+    assert abs(c) < 4.0 * se
+    if not on.params["order_correction_applied"]:
+        assert on.value == off.value and on.interval == off.interval
+    shift = c if on.params["order_correction_applied"] else 0.0
+    assert on.value == pytest.approx(off.value + shift, abs=1e-12)
+
+
+def test_spiral_strong_dependence_is_corrected():
+    """Radius-dependent rotation of a 2+2 Gaussian, I = 2: KSG's neighbourhoods smooth the curve."""
+    s = transformed_normal(2.0, 2, 2, 5000, transform="spiral", random_state=3)
+    plain = CalibratedKSG(random_state=0, extrapolation_z=None).estimate(s.x, s.y)
+    est = CalibratedKSG(random_state=0, extrapolation_z=3.0).estimate(s.x, s.y)
+    assert est.params["order_correction_applied"], est.params
+    c, se = est.params["order_correction"], est.params["order_correction_se"]
+    # the plain estimate is low by more than 3 of its own standard errors ...
+    assert 2.0 - plain.value > 3.0 * plain.stderr
+    # ... the corrected one is within 3 of its (larger) ones, and the interval moved along
+    assert abs(est.value - 2.0) < 3.0 * est.stderr, est
+    assert est.stderr == pytest.approx(np.hypot(plain.stderr, se))
+    assert est.interval[0] <= 2.0 <= est.interval[1]
+    centre = 0.5 * (est.interval[0] + est.interval[1])
+    assert centre == pytest.approx(0.5 * (plain.interval[0] + plain.interval[1]) + c)
+    assert est.interval[1] - est.interval[0] >= plain.interval[1] - plain.interval[0]
+
+
+def test_imprecise_correction_is_not_applied_in_high_dimension():
+    # joint dimension 40 at n = 1000: the correction's standard error is far above
+    # MAX_CORRECTION_SE, so even extrapolation_z=0 leaves the estimate alone
+    s = correlated_normal(1.0, 20, 20, 1000, random_state=2)
+    est = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=0.0).estimate(s.x, s.y)
+    assert est.params["order_correction_se"] > MAX_CORRECTION_SE
+    assert not est.params["order_correction_applied"]
+    # the data's share alone rules it out, so the reference's count pass was skipped
+    assert np.isnan(est.params["order_correction"])
+    plain = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=None).estimate(s.x, s.y)
+    assert est.value == plain.value

@@ -27,6 +27,23 @@ Gaussian plug-in term on Gaussian data (Wishart log-determinant,
 applies where KSG cannot see the dependence (high dimension) and vanishes
 where KSG tracks it (then the reference already cancels the plug-in bias).
 
+Where the dependence is curved or heavy-tailed on the scale of the neighbourhoods
+(a Gaussian of the same covariance does not share the bias), the estimate changes
+with the neighbour order. The leading bias of a kNN estimator of order ``j`` on
+``n`` points in ``D`` joint dimensions is proportional to
+``Gamma(j + 2/D) / Gamma(j) * n^(-2/D)`` for smooth densities (Berrett, Samworth &
+Yuan 2019; Gao, Oh & Viswanath 2018), so the combination
+``w_a I_a + w_b I_b`` of the calibrated estimates at orders ``a = 1`` and ``b = k``
+(``b = 2`` when ``k = 1``) with ``w_a + w_b = 1`` and
+``w_a Gamma(a + 2/D) / Gamma(a) + w_b Gamma(b + 2/D) / Gamma(b) = 0`` cancels
+it (the weighted estimators of Berrett et al. and the ensemble estimators of
+Moon, Sricharan & Hero 2017 rest on the same expansion). The difference
+``c = w_a I_a + w_b I_b - I_k`` is used only where it is significant
+(``|c| > extrapolation_z`` standard errors, from the per-point terms of the
+data and of the reference) and known to within :data:`MAX_CORRECTION_SE` nats:
+on data with a Gaussian copula ``c`` is zero in expectation (the reference has
+the same bias), and it grows with ``D``, so elsewhere the plain estimate is kept.
+
 References
 ----------
 A. Kraskov, H. Stögbauer, P. Grassberger, "Estimating mutual information",
@@ -36,15 +53,23 @@ evaluation of mutual information estimators", NeurIPS 2023 (normal-score
 preprocessing of kNN estimators).
 T. W. Anderson, *An Introduction to Multivariate Statistical Analysis*, 3rd ed.,
 Wiley 2003, section 7.5.3 (moments of the log-determinant of a Wishart matrix).
+T. B. Berrett, R. J. Samworth, M. Yuan, "Efficient multivariate entropy estimation via
+k-nearest neighbour distances", Ann. Statist. 47(1), 288-318 (2019).
+W. Gao, S. Oh, P. Viswanath, "Demystifying fixed k-nearest neighbor information
+estimators", IEEE Trans. Inf. Theory 64(8), 5629-5661 (2018).
+K. R. Moon, K. Sricharan, A. O. Hero III, "Ensemble estimation of mutual information",
+IEEE ISIT 2017, 3030-3034.
 """
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import special
 
+from .. import _neighbors
 from .._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
 from .._interval import (
     INTERVAL_CONSTRAINTS,
@@ -55,7 +80,7 @@ from .._interval import (
 from .._params import Interval, Options
 from .._validation import check_k
 from .._whitening import _raise_constant
-from ._backend import BACKENDS
+from ._backend import BACKENDS, count_backend, resolve_backend
 from ._base import K_CONSTRAINT, MIEstimator
 from ._protocol import Capabilities
 from .ksg import KSG
@@ -65,6 +90,11 @@ __all__ = ["CalibratedKSG"]
 #: Correlation-matrix eigenvalues below this (relative to the largest) mean the
 #: normal scores are (nearly) collinear: duplicate or functionally dependent columns.
 COLLINEAR_TOL = 1e-10
+
+#: Largest standard error (nats) of the neighbour-order correction that is still
+#: applied: the error grows like ``D / sqrt(n)``, and a chance exceedance of the
+#: z threshold must not move the estimate by more than a few tenths of a nat.
+MAX_CORRECTION_SE = 0.15
 
 
 class CalibratedKSG(MIEstimator):
@@ -98,6 +128,19 @@ class CalibratedKSG(MIEstimator):
         size); 0 gives no interval (faster). See :func:`pymi._interval.subsample_interval`.
     interval_level : float, default 0.9
         Nominal coverage of the interval.
+    extrapolation_z : float or None, default 3.0
+        Threshold (in standard errors) of the neighbour-order extrapolation (module
+        docstring): the correction ``c`` (nats) from orders 1 and ``k`` is added when
+        ``|c|`` exceeds ``extrapolation_z`` times its standard error and that error is
+        at most :data:`MAX_CORRECTION_SE`. 0 adds it whenever it is that precise; None
+        never computes it (one marginal count pass less on the data and on each
+        reference). The value, its standard error and whether it was applied are in
+        ``params`` (``order_correction``, ``order_correction_se``,
+        ``order_correction_applied``); ``order_correction`` is nan where the data's share
+        of the standard error alone exceeds :data:`MAX_CORRECTION_SE` (the references'
+        count pass is then skipped, and ``order_correction_se`` is that share). When
+        applied, the correction's variance is added to the standard error's and the
+        interval is shifted by ``c`` and widened by its standard error in quadrature.
     **kwargs
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
@@ -128,6 +171,7 @@ class CalibratedKSG(MIEstimator):
         "copula": ["boolean"],
         "backend": [Options(str, BACKENDS)],
         **INTERVAL_CONSTRAINTS,
+        "extrapolation_z": [Interval(Real, 0, None, closed="left"), None],
     }
 
     def __init__(
@@ -139,6 +183,7 @@ class CalibratedKSG(MIEstimator):
         backend: str = "auto",
         n_subsamples: int = 4,
         interval_level: float = 0.9,
+        extrapolation_z: float | None = 3.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -148,6 +193,7 @@ class CalibratedKSG(MIEstimator):
         self.backend = backend
         self.n_subsamples = n_subsamples
         self.interval_level = interval_level
+        self.extrapolation_z = extrapolation_z
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -168,21 +214,61 @@ class CalibratedKSG(MIEstimator):
         x64, y64 = x.astype(np.float64), y.astype(np.float64)
         return x64 - x64.mean(axis=0), y64 - y64.mean(axis=0)
 
+    def _orders(self) -> tuple[int, int]:
+        """Neighbour orders ``(a, b)`` of the extrapolation: ``(1, k)``; ``(1, 2)`` if ``k = 1``."""
+        return 1, max(self.k, 2)
+
+    def _ksg_terms(
+        self, ksg: KSG, sx: np.ndarray, sy: np.ndarray, rng: np.random.Generator, orders: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """Per-point KSG terms (nats) at order ``k`` and, with ``orders``, the correction's terms.
+
+        The correction's terms are ``w_a t_a + w_b t_b - t_k`` with the order-``j`` KSG
+        terms ``t_j`` from one joint neighbour search (:func:`order_weights`).
+        """
+        a, b = self._orders()
+        n = sx.shape[0]
+        if not orders or n <= b:  # (k = 1 with 2 rows has no second neighbour)
+            _, terms, params = ksg._mi_continuous(sx, sy, rng)
+            return terms, None, params["backend"]
+        joint = np.ascontiguousarray(np.concatenate([sx, sy], axis=1))
+        backend, device = resolve_backend(self.backend, self.device)
+        dist, _ = _neighbors.knn(
+            joint, b, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
+        )
+        terms = {}
+        for j in (a, b):
+            nx, ny = _neighbors.count_within_pair(
+                sx, sy, np.ascontiguousarray(dist[:, j - 1]), metric="chebyshev",
+                backend=count_backend(backend), n_jobs=self.n_jobs, device=device,
+            )
+            terms[j] = (
+                special.digamma(j) + special.digamma(n)
+                - special.digamma(nx + 1.0) - special.digamma(ny + 1.0)
+            )
+        w_a, w_b = order_weights(a, b, sx.shape[1] + sy.shape[1])
+        correction = w_a * terms[a] + w_b * terms[b] - terms[self.k]
+        return terms[self.k], correction, backend
+
     def _reference(
-        self, ksg: KSG, cov: np.ndarray, n: int, dim_x: int, rng: np.random.Generator
-    ) -> tuple[list[float], list[float]]:
-        """KSG values (nats) and their delta-method variances on ``n_references`` Gaussian draws."""
+        self, ksg: KSG, cov: np.ndarray, n: int, dim_x: int, rng: np.random.Generator,
+        orders: bool = False,
+    ) -> tuple[list[float], list[float], list[np.ndarray]]:
+        """KSG values (nats) on ``n_references`` Gaussian draws, their delta-method variances,
+        and (with ``orders``) their order-correction terms."""
         chol = np.linalg.cholesky(cov)
-        values, variances = [], []
+        values, variances, corrections = [], [], []
         for _ in range(self.n_references):
             g = rng.standard_normal((n, cov.shape[0])) @ chol.T
             gx, gy = g[:, :dim_x], g[:, dim_x:]
             if self.copula:
                 gx, gy = normal_scores(gx, rng), normal_scores(gy, rng)
-            value, terms, _ = ksg._mi_continuous(gx, gy, rng)
-            values.append(float(value))
+            terms, correction, _ = self._ksg_terms(ksg, gx, gy, rng, orders)
+            values.append(float(np.mean(terms)))
             variances.append(float(np.var(terms, ddof=1) / n))
-        return values, variances
+            if correction is not None:
+                corrections.append(correction)
+        return values, variances, corrections
 
     def _calibrated(
         self,
@@ -190,9 +276,13 @@ class CalibratedKSG(MIEstimator):
         y: np.ndarray,
         rng: np.random.Generator,
         ksg: KSG,
-        reference: tuple[list[float], list[float]] | None = None,
+        reference: tuple[list[float], list[float], list[np.ndarray]] | None = None,
     ) -> dict:
-        """The calibrated estimate on ``(x, y)``; ``reference`` reuses KSG values of Gaussian draws of the same size."""
+        """The calibrated estimate on ``(x, y)``; ``reference`` reuses KSG values of Gaussian draws of the same size.
+
+        Without ``reference`` (the full sample) the order correction is computed too
+        when ``extrapolation_z`` is set (keys ``order_correction``, ``order_correction_se``).
+        """
         n, dx = x.shape
         dy = y.shape[1]
         check_k(self.k, n)
@@ -200,10 +290,16 @@ class CalibratedKSG(MIEstimator):
         cov = np.cov(np.concatenate([sx, sy], axis=1), rowvar=False).reshape(dx + dy, dx + dy)
         _check_collinear(cov, dx)
         i_gauss = gaussian_mi_from_cov(cov, dx)
-        data_value, data_terms, ksg_params = ksg._mi_continuous(sx, sy, rng)
+        orders = reference is None and self.extrapolation_z is not None
+        data_terms, data_correction, backend = self._ksg_terms(ksg, sx, sy, rng, orders)
+        data_value = float(np.mean(data_terms))
+        var_c = np.var(data_correction, ddof=1) / n if data_correction is not None else np.inf
         if reference is None:
-            reference = self._reference(ksg, cov, n, dx, rng)
-        ref_values, ref_vars = reference
+            # the references only add to the correction's variance: where the data's share
+            # alone exceeds MAX_CORRECTION_SE their extra count pass is skipped
+            ref_orders = orders and bool(np.sqrt(var_c) <= MAX_CORRECTION_SE)
+            reference = self._reference(ksg, cov, n, dx, rng, ref_orders)
+        ref_values, ref_vars, ref_corrections = reference
         ref_value = float(np.mean(ref_values))
         plugin_bias = 0.5 * (logdet_bias(dx, n) + logdet_bias(dy, n) - logdet_bias(dx + dy, n))
         alpha = float(np.clip(ref_value / i_gauss, 0.0, 1.0)) if i_gauss > 0.0 else 1.0
@@ -214,6 +310,17 @@ class CalibratedKSG(MIEstimator):
         var_gauss = _canonical_sq_sum(cov, dx) / n
         var_ref = float(np.sum(ref_vars)) / len(ref_vars) ** 2
         var = np.var(data_terms, ddof=1) / n + var_ref + (1.0 - alpha) ** 2 * var_gauss
+        order = {}
+        if data_correction is not None:
+            correction = float("nan")  # not computed: too imprecise to be applied
+            if ref_corrections:
+                # the data's and the references' correction terms are independent samples
+                ref_mean = float(np.mean([c.mean() for c in ref_corrections]))
+                correction = float(data_correction.mean()) - ref_mean
+                var_c += float(
+                    np.sum([np.var(c, ddof=1) / n for c in ref_corrections])
+                ) / len(ref_corrections) ** 2
+            order = {"order_correction": correction, "order_correction_se": float(np.sqrt(var_c))}
         return {
             "value": float(value),
             "stderr": float(np.sqrt(var)),
@@ -225,7 +332,8 @@ class CalibratedKSG(MIEstimator):
             "ksg_reference_draws": [float(v) for v in ref_values],
             "ksg_sensitivity": alpha,
             "plugin_bias": float(plugin_bias),
-            "backend": ksg_params["backend"],
+            "backend": backend,
+            **order,
         }
 
     def _mi_continuous(self, x, y, rng):
@@ -261,7 +369,32 @@ class CalibratedKSG(MIEstimator):
                     shared_variance=parts["reference_variance"],
                 )
             )
-        return parts["value"], None, {**params, "_n": n}
+        value = parts["value"]
+        if "order_correction" in parts:
+            value = self._extrapolate(value, params)
+        return value, None, {**params, "_n": n}
+
+    def _extrapolate(self, value: float, params: dict) -> float:
+        """``value`` plus the order correction where significant and precise; updates ``params``.
+
+        The stderr gets the correction's in quadrature; the interval (computed for the
+        order-``k`` estimate: its subsamples have no correction) is shifted by it and
+        its half-width combined in quadrature with ``z_level`` times its stderr.
+        """
+        c, se = params["order_correction"], params["order_correction_se"]
+        applied = bool(se <= MAX_CORRECTION_SE and abs(c) > self.extrapolation_z * se)
+        params["order_correction_applied"] = applied
+        params["extrapolation_orders"] = self._orders()
+        if not applied:
+            return value
+        params["_stderr"] = float(np.hypot(params["_stderr"], se))
+        if "interval" in params:
+            low, high = params["interval"]
+            z_level = float(special.ndtri(0.5 + self.interval_level / 2.0))
+            half = float(np.hypot(0.5 * (high - low), z_level * se))
+            centre = 0.5 * (low + high) + c
+            params["interval"] = (centre - half, centre + half)
+        return value + c
 
     def _min_samples(self, d: int) -> int:
         return self.k + 1
@@ -276,6 +409,33 @@ class CalibratedKSG(MIEstimator):
         value, terms, params = self._ksg()._mi_discrete(sx, codes, classes, rng)
         params = {**params, "copula": self.copula, "calibrated": False}
         return value, terms, params
+
+
+def order_weights(a: int, b: int, dim: int) -> tuple[float, float]:
+    """Weights ``(w_a, w_b)`` that cancel the leading bias of kNN estimates at orders ``a < b``.
+
+    The leading bias at order ``j`` in ``dim`` joint dimensions is proportional to
+    ``Gamma(j + 2/dim) / Gamma(j)`` (Berrett, Samworth & Yuan 2019), so the weights
+    solve ``w_a + w_b = 1`` and ``w_a g_a + w_b g_b = 0`` with ``g_j`` that ratio.
+    For ``a, b = 1, 2``: ``w_a = dim / 2 + 1``, ``w_b = -dim / 2``.
+
+    Parameters
+    ----------
+    a, b : int
+        Neighbour orders, ``1 <= a < b``.
+    dim : int
+        Dimension of the joint space, ``>= 1``.
+
+    Returns
+    -------
+    tuple of float
+        ``(w_a, w_b)``.
+    """
+    beta = 2.0 / dim
+    g_a = np.exp(special.gammaln(a + beta) - special.gammaln(a))
+    g_b = np.exp(special.gammaln(b + beta) - special.gammaln(b))
+    w_b = float(g_a / (g_a - g_b))
+    return 1.0 - w_b, w_b
 
 
 def _check_collinear(cov: np.ndarray, dim_x: int) -> None:
