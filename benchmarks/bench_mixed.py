@@ -10,7 +10,8 @@ data's Gaussian draws, a dependence that is not in the model):
 * ``pair``: :func:`pymi.datasets.zero_inflated_pair`, a joint atom (X = Y = 0
   together with probability p_zero, a correlated Gaussian pair otherwise), the case
   of Gao, Kannan, Oh & Viswanath (NeurIPS 2017) where noise on the ties was expected
-  to fail; p_zero in {0.2, 0.5, 0.8}, I from just above H_b(p_zero) up to where the
+  to fail; p_zero in {0.2, 0.5, 0.8}, I (``pymi.bench.tasks.MIXED_PAIR_GRIDS``, shared with
+  the ``mixed`` preset) from just above H_b(p_zero) up to where the
   Gaussian part holds I(G; G') <= 3 nats (beyond, every kNN estimator saturates on the
   (1 - p_zero) N continuous points, a high-MI effect, not a mixed-data one). ``--scaling``
   adds p_zero = 1/2, I = 1 nat at N = 1250 to 80000 (3 seeds): how the error shrinks with N.
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 import pymi
+from pymi.bench.tasks import MIXED_PAIR_GRIDS
 from pymi.datasets.discrete import binary_entropy, zero_inflated_normal, zero_inflated_pair
 from pymi.discrete import mutual_information_mixed
 
@@ -47,13 +49,6 @@ METHODS: dict[str, Callable[[Any, int], float]] = {
     "mixed_ksg": lambda s, seed: mutual_information_mixed(s.x, s.y, "mixed_ksg").value,
     "ksg+jitter": lambda s, seed: pymi.mutual_information(s.x, s.y, "ksg", random_state=1000 + seed).value,
     "cksg+jitter": lambda s, seed: pymi.mutual_information(s.x, s.y, "cksg", random_state=1000 + seed).value,
-}
-#: p_zero -> true MI values (nats) of the joint-atom case: above H_b(p_zero) = 0.500, 0.693,
-#: 0.500, with I(G; G') = (I - H_b) / (1 - p_zero) <= 3 nats.
-PAIR_GRID: dict[float, tuple[float, ...]] = {
-    0.2: (0.75, 1.0, 1.5, 2.0, 2.5),
-    0.5: (0.75, 1.0, 1.5, 2.0),
-    0.8: (0.6, 0.75, 1.0),
 }
 SCALING_N: tuple[int, ...] = (1250, 5000, 20000, 80000)
 
@@ -114,7 +109,7 @@ def zero_inflated_case(seeds: int) -> tuple[dict[str, Any], str]:
 
 def pair_case(seeds: int, *, decompose: bool, scaling: bool) -> tuple[dict[str, Any], str]:
     rows, parts, scale = [], [], []
-    for p0, grid in PAIR_GRID.items():
+    for p0, grid in MIXED_PAIR_GRIDS.items():
         for mi in grid:
             samples = [zero_inflated_pair(mi, N, p_zero=p0, random_state=seed) for seed in range(seeds)]
             rows += _run(samples, mi, {"p_zero": p0})
@@ -138,7 +133,7 @@ def pair_case(seeds: int, *, decompose: bool, scaling: bool) -> tuple[dict[str, 
         "",
         f"N = {N}, {seeds} data seeds; error = estimate - truth (nats). Truth "
         "H_b(p_zero) + (1 - p_zero) I(G; G'); H_b = "
-        + ", ".join(f"{binary_entropy(p):.3f} (p_zero {p:g})" for p in PAIR_GRID)
+        + ", ".join(f"{binary_entropy(p):.3f} (p_zero {p:g})" for p in MIXED_PAIR_GRIDS)
         + ".",
         "",
         *_table(rows, ["p_zero", "mi"]),

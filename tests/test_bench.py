@@ -329,6 +329,28 @@ def test_presets_are_valid():
     assert all(e.options.get("k", 5) == 5 for e in paper.estimators.values())
 
 
+def test_mixed_preset_and_bench_mixed_share_the_joint_atom_grids():
+    from pymi.bench.tasks import MIXED_PAIR_GRIDS
+
+    mixed = bench.preset("mixed")
+    pairs = {t.args["p_zero"]: t.mi_grid for t in mixed.tasks.values() if t.generator == "zero_inflated_pair"}
+    assert pairs == MIXED_PAIR_GRIDS
+    for p0, grid in MIXED_PAIR_GRIDS.items():
+        # each point above the atom's own information, with I(G; G') <= 3 nats
+        h = bench.tasks.datasets.binary_entropy(p0)
+        assert all(h < mi and (mi - h) / (1 - p0) <= 3.0 for mi in grid)
+
+
+def test_unknown_quantity_of_one_estimate_says_the_fix():
+    x = np.zeros((10, 1))
+    with pytest.raises(
+        ValueError,
+        match=r"quantity must be one of 'mi', 'cmi', 'te' \(I\(X; Y\), I\(X; Y \| Z\), transfer "
+        r"entropy\); got quantity='pmi'; pass one of those, or leave it out for 'mi'",
+    ):
+        ESTIMATE_ONE("ksg", {}, x, x, quantity="pmi")
+
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [

@@ -10,6 +10,7 @@ from scipy import stats
 
 import pymi
 from pymi.datasets.discrete import (
+    binary_entropy,
     class_gaussian,
     discrete_channel,
     pmf_mutual_information,
@@ -102,6 +103,28 @@ def test_zero_inflated_pair_limits_and_errors():
         zero_inflated_pair(0.5, 10)
     with pytest.raises(ValueError, match=r"p_zero must be a probability in \[0, 1\)"):
         zero_inflated_pair(1.0, 10, p_zero=1.0)
+
+
+def test_binary_entropy_values_and_errors():
+    # closed forms: log 2 at 1/2, 0 at the ends, symmetric; and the pmf route of an
+    # independent table with marginals (p, 1 - p): H(X) = I(X; X) of the diagonal table
+    assert binary_entropy(0.5) == pytest.approx(np.log(2.0), rel=1e-15)
+    assert binary_entropy(0.0) == 0.0 and binary_entropy(1.0) == 0.0
+    for q in (0.01, 0.2, 0.37):
+        assert binary_entropy(q) == pytest.approx(binary_entropy(1.0 - q), rel=1e-14)
+        assert binary_entropy(q) == pytest.approx(pmf_mutual_information(np.diag([q, 1.0 - q])), rel=1e-12)
+    assert binary_entropy(0.2) == pytest.approx(-0.2 * np.log(0.2) - 0.8 * np.log(0.8), rel=1e-15)
+    assert pymi.datasets.binary_entropy is binary_entropy
+    for bad in (1.5, -0.1, float("nan"), "0.5", True):
+        with pytest.raises(ValueError, match=r"p must be a probability in \[0, 1\]; got p=.*; pass e.g. p=0.5"):
+            binary_entropy(bad)
+
+
+def test_probability_messages_say_the_fix():
+    with pytest.raises(ValueError, match=r"p_zero must be a probability in \[0, 1\); got p_zero=1.0; pass e.g. p_zero=0.5"):
+        zero_inflated_pair(1.0, 10, p_zero=1.0)
+    with pytest.raises(ValueError, match=r"noise must be a probability in \[0, 1\]; got noise=2; pass e.g. noise=0.5"):
+        discrete_channel(3, 10, noise=2)
 
 
 # ------------------------------------------------------------------ plug-in

@@ -59,11 +59,43 @@ def test_scoreboard_counts_errors_within_coverage_and_time(tmp_path):
     assert new["time_ratio"] == pytest.approx(7.0 / 3.0)
 
 
+def test_a_suite_of_several_quantities_is_ranked_per_quantity(tmp_path):
+    config = {
+        "name": "three", "n": 100, "seeds": [0], "mi_grid": [1.0],
+        "tasks": {
+            "g": {"generator": "correlated_normal"},
+            "c": {"generator": "conditional_normal", "quantity": "cmi"},
+            "t": {"generator": "coupled_ar", "quantity": "te", "estimators": ["new"]},
+        },
+        "estimators": {"ksg": {"method": "ksg"}, "new": {"method": "cksg"}},
+    }  # fmt: skip
+    rows = [
+        _row("g", "ksg", 0, 0.9, 1.0), _row("g", "new", 0, 1.0, 1.0),
+        _row("c", "ksg", 0, 0.5, 1.0), _row("c", "new", 0, 0.8, 1.0),
+        _row("t", "new", 0, 1.3, 2.0),
+    ]  # fmt: skip
+    folder = _folder(tmp_path, rows)
+    (folder / runner.CONFIG).write_text(json.dumps(config))
+    board = {(b["quantity"], b["estimator"]): b for b in scoreboard(folder)}
+    # one row per quantity and estimator run on it; errors are not pooled across quantities
+    assert list(board) == [("MI", "ksg"), ("MI", "new"), ("CMI", "ksg"), ("CMI", "new"), ("TE", "new")]
+    assert board[("CMI", "ksg")]["mean_abs_error"] == pytest.approx(0.5)
+    assert board[("MI", "ksg")]["mean_abs_error"] == pytest.approx(0.1)
+    assert board[("TE", "new")]["n_points"] == 1 and board[("TE", "new")]["mean_abs_error"] == pytest.approx(0.3)
+    write_scoreboard(folder, figure=False)
+    md = (folder / "scoreboard.md").read_text()
+    assert "(task, true MI / CMI / TE) points" in md and "each has its own ranking" in md
+    for heading in ("## MI: I(X; Y) (1 tasks)", "## CMI: I(X; Y | Z) (1 tasks)", "## TE: transfer entropy (1 tasks)"):
+        assert heading in md
+    assert (folder / "scoreboard.csv").read_text().splitlines()[0].startswith("quantity,estimator,")
+
+
 def test_write_scoreboard_files(tmp_path):
     rows = [_row("fam-a", "ksg", 0, 0.9, 1.0), _row("fam-a", "new", 0, 1.0, 1.0, 0.9, 1.1)]
     paths = write_scoreboard(_folder(tmp_path, rows))
     assert [p.name for p in paths] == ["scoreboard.csv", "scoreboard.md", "scoreboard.png"]
-    assert "| new | cksg |" in (tmp_path / "scoreboard.md").read_text()
+    md = (tmp_path / "scoreboard.md").read_text()
+    assert "| new | cksg |" in md and "(task, true MI) points" in md and "## MI" not in md
 
 
 def test_results_written_before_intervals_are_still_read_and_appended(tmp_path):

@@ -82,7 +82,10 @@ def _estimate_one(
 
         est = transfer_entropy(x, y, method, **options)
     else:
-        msg = f"quantity must be one of 'mi', 'cmi', 'te'; got quantity={quantity!r}"
+        msg = (
+            f"quantity must be one of 'mi', 'cmi', 'te' (I(X; Y), I(X; Y | Z), transfer "
+            f"entropy); got quantity={quantity!r}; pass one of those, or leave it out for 'mi'"
+        )
         raise ValueError(msg)
     interval = getattr(est, "interval", None) or est.params.get("interval") or (math.nan, math.nan)
     return float(est.value), float(est.stderr), float(interval[0]), float(interval[1])

@@ -190,10 +190,13 @@ def _markdown(config: dict[str, Any], summary: list[dict[str, Any]], meta: dict[
             f"Python {env.get('python')}, {env.get('cpu_count')} CPUs; kNN: {env.get('knn')}.",
         ]
     for task, tspec in config["tasks"].items():
-        desc = ", ".join(f"{k}={v}" for k, v in tspec.items() if k not in ("generator",))
+        # the quantity is not a generator argument: it shows as a label, "(CMI)" or "(TE)"
+        desc = ", ".join(f"{k}={v}" for k, v in tspec.items() if k not in ("generator", "quantity"))
+        label = quantity_label(tspec)
+        paren = "; ".join(p for p in (label if label != "MI" else "", desc) if p)
         lines += [
             "",
-            f"## {task}: {tspec['generator']}" + (f" ({desc})" if desc else ""),
+            f"## {task}: {tspec['generator']}" + (f" ({paren})" if paren else ""),
             "",
             f"![{task}]({task}.png)",
             "",

@@ -2,10 +2,12 @@
 
 Where :mod:`pymi.bench.report` summarises each task, the scoreboard ranks the
 estimators over the whole suite, with the criteria of pymi's hard-distribution
-benchmark:
+benchmark. The truth is that of the task's quantity (I(X; Y), I(X; Y | Z) or transfer
+entropy, labelled MI, CMI, TE); a suite that mixes quantities gets one ranking per
+quantity (the ``quantity`` column), never one over all:
 
-* ``mean_abs_error``: mean of ``|estimate - true MI|`` over every estimate;
-* ``within``: share of (task, true MI) points whose mean over seeds is within
+* ``mean_abs_error``: mean of ``|estimate - truth|`` over every estimate;
+* ``within``: share of (task, true value) points whose mean over seeds is within
   0.1 nats or 10 % of the truth;
 * ``min_mean_estimate``: the lowest mean over seeds (a negative value is an
   impossible MI);
@@ -33,6 +35,7 @@ __all__ = ["SCOREBOARD_FIELDS", "scoreboard", "write_scoreboard"]
 
 #: Columns of ``scoreboard.csv``.
 SCOREBOARD_FIELDS: tuple[str, ...] = (
+    "quantity",
     "estimator",
     "method",
     "n_points",
@@ -57,8 +60,54 @@ def _finite(r: dict[str, Any]) -> bool:
     return not r["error"] and math.isfinite(r["estimate"])
 
 
+def _quantities(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Quantity label (MI, CMI, TE) -> the tasks of that quantity, in that order of labels."""
+    groups: dict[str, list[str]] = {}
+    for task, tspec in config["tasks"].items():
+        groups.setdefault(quantity_label(tspec), []).append(task)
+    return {q: groups[q] for q in ("MI", "CMI", "TE") if q in groups}
+
+
+def _row(
+    est: str, method: str, quantity: str, group: list[dict[str, Any]], ref_time: dict[Any, float]
+) -> dict[str, Any]:
+    ok = [r for r in group if _finite(r)]
+    points: dict[tuple[str, float], list[float]] = defaultdict(list)
+    for r in ok:
+        points[(r["task"], r["true_mi"])].append(r["estimate"])
+    means = {key: float(np.mean(v)) for key, v in points.items()}
+    within = [abs(m - mi) <= max(WITHIN_ABS, WITHIN_REL * mi) for (_, mi), m in means.items()]
+    with_ci = [r for r in ok if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"])]
+    covered = [r["ci_low"] <= r["true_mi"] <= r["ci_high"] for r in with_ci]
+    shared = [
+        (r["seconds"], ref_time[(r["task"], r["true_mi"], r["seed"])])
+        for r in ok
+        if (r["task"], r["true_mi"], r["seed"]) in ref_time and math.isfinite(r["seconds"])
+    ]
+    secs = sum(r["seconds"] for r in ok if math.isfinite(r["seconds"]))
+    return {
+        "quantity": quantity,
+        "estimator": est,
+        "method": method,
+        "n_points": len(means),
+        "n_estimates": len(group),
+        "n_failed": len(group) - len(ok),
+        "mean_abs_error": float(np.mean([abs(r["estimate"] - r["true_mi"]) for r in ok]))
+        if ok
+        else math.nan,
+        "within": float(np.mean(within)) if within else math.nan,
+        "min_mean_estimate": min(means.values()) if means else math.nan,
+        "coverage": float(np.mean(covered)) if covered else math.nan,
+        "n_intervals": len(with_ci),
+        "seconds": float(secs),
+        "time_ratio": float(sum(a for a, _ in shared) / sum(b for _, b in shared))
+        if shared and sum(b for _, b in shared) > 0
+        else math.nan,
+    }
+
+
 def scoreboard(out_dir: str | Path, *, reference: str = "ksg") -> list[dict[str, Any]]:
-    """One row per estimator of a run folder, over all its tasks and true MI values.
+    """One row per quantity and estimator of a run folder, over all its tasks and true values.
 
     Parameters
     ----------
@@ -66,60 +115,37 @@ def scoreboard(out_dir: str | Path, *, reference: str = "ksg") -> list[dict[str,
         The run folder (``pymi bench --out``).
     reference : str, default "ksg"
         Estimator whose time is the denominator of ``time_ratio`` (over the
-        (task, true MI, seed) points both estimators finished).
+        (task, true value, seed) points both estimators finished).
 
     Returns
     -------
     list of dict
-        :data:`SCOREBOARD_FIELDS` per estimator; a point an estimator failed on
-        counts in ``n_failed`` and not in the errors.
+        :data:`SCOREBOARD_FIELDS` per estimator, for each quantity of the tasks
+        (``"MI"``, ``"CMI"``, ``"TE"``: errors of different quantities are not pooled);
+        an estimator appears under a quantity when the config runs it on a task of that
+        quantity. A point an estimator failed on counts in ``n_failed`` and not in the
+        errors.
     """
     config, rows = _load(Path(out_dir))
-    by_est: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups = _quantities(config)
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    task_quantity = {t: q for q, tasks in groups.items() for t in tasks}
     for r in rows:
-        by_est[r["estimator"]].append(r)
+        by_key[(task_quantity.get(r["task"], "MI"), r["estimator"])].append(r)
     ref_time = {
         (r["task"], r["true_mi"], r["seed"]): r["seconds"]
-        for r in by_est.get(reference, [])
-        if _finite(r) and math.isfinite(r["seconds"])
+        for r in rows
+        if r["estimator"] == reference and _finite(r) and math.isfinite(r["seconds"])
     }
+    single = len(groups) <= 1
     board = []
-    for est in config["estimators"]:
-        group = by_est.get(est, [])
-        ok = [r for r in group if _finite(r)]
-        points: dict[tuple[str, float], list[float]] = defaultdict(list)
-        for r in ok:
-            points[(r["task"], r["true_mi"])].append(r["estimate"])
-        means = {key: float(np.mean(v)) for key, v in points.items()}
-        within = [abs(m - mi) <= max(WITHIN_ABS, WITHIN_REL * mi) for (_, mi), m in means.items()]
-        with_ci = [r for r in ok if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"])]
-        covered = [r["ci_low"] <= r["true_mi"] <= r["ci_high"] for r in with_ci]
-        shared = [
-            (r["seconds"], ref_time[(r["task"], r["true_mi"], r["seed"])])
-            for r in ok
-            if (r["task"], r["true_mi"], r["seed"]) in ref_time and math.isfinite(r["seconds"])
-        ]
-        secs = sum(r["seconds"] for r in ok if math.isfinite(r["seconds"]))
-        board.append(
-            {
-                "estimator": est,
-                "method": config["estimators"][est]["method"],
-                "n_points": len(means),
-                "n_estimates": len(group),
-                "n_failed": len(group) - len(ok),
-                "mean_abs_error": float(np.mean([abs(r["estimate"] - r["true_mi"]) for r in ok]))
-                if ok
-                else math.nan,
-                "within": float(np.mean(within)) if within else math.nan,
-                "min_mean_estimate": min(means.values()) if means else math.nan,
-                "coverage": float(np.mean(covered)) if covered else math.nan,
-                "n_intervals": len(with_ci),
-                "seconds": float(secs),
-                "time_ratio": float(sum(a for a, _ in shared) / sum(b for _, b in shared))
-                if shared and sum(b for _, b in shared) > 0
-                else math.nan,
-            }
-        )
+    for quantity, tasks in (groups or {"MI": []}).items():
+        runs = set()
+        for t in tasks:
+            runs.update(config["tasks"][t].get("estimators") or config["estimators"])
+        for est, spec in config["estimators"].items():
+            if single or est in runs or by_key.get((quantity, est)):
+                board.append(_row(est, spec["method"], quantity, by_key.get((quantity, est), []), ref_time))
     return board
 
 
@@ -129,16 +155,11 @@ def _fmt(value: Any, spec: str) -> str:
     return str(value)
 
 
-def _markdown(config: dict[str, Any], board: list[dict[str, Any]], reference: str) -> str:
+_NAMES = {"MI": "I(X; Y)", "CMI": "I(X; Y | Z)", "TE": "transfer entropy"}
+
+
+def _table(board: list[dict[str, Any]]) -> list[str]:
     lines = [
-        f"# Scoreboard of `{config['name']}`",
-        "",
-        f"N = {config['n']} per estimate, seeds {config['seeds']}; {len(config['tasks'])} tasks. "
-        f"Mean abs error over every estimate (nats); within = share of (task, MI) points whose "
-        f"mean over seeds is within {WITHIN_ABS:g} nats or {100 * WITHIN_REL:g} % of the truth; "
-        f"coverage = share of intervals containing the truth; time ratio against `{reference}` "
-        f"on the same points.",
-        "",
         "| estimator | method | points | failed | mean abs error | within | lowest mean | coverage (intervals) | time ratio |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -151,6 +172,33 @@ def _markdown(config: dict[str, Any], board: list[dict[str, Any]], reference: st
             f"{_fmt(b['min_mean_estimate'], '+.3f')} | {cov_text} | "
             f"{_fmt(b['time_ratio'], '.2f')} |"
         )
+    return lines
+
+
+def _markdown(config: dict[str, Any], board: list[dict[str, Any]], reference: str) -> str:
+    quantities = list(dict.fromkeys(b["quantity"] for b in board))
+    what = " / ".join(quantities) or "MI"
+    lines = [
+        f"# Scoreboard of `{config['name']}`",
+        "",
+        f"N = {config['n']} per estimate, seeds {config['seeds']}; {len(config['tasks'])} tasks. "
+        f"Mean abs error of the {what} estimates against the truth over every estimate (nats); "
+        f"within = share of (task, true {what}) points whose "
+        f"mean over seeds is within {WITHIN_ABS:g} nats or {100 * WITHIN_REL:g} % of the truth; "
+        f"coverage = share of intervals containing the truth; time ratio against `{reference}` "
+        f"on the same points.",
+    ]
+    if len(quantities) == 1:
+        return "\n".join([*lines, "", *_table(board)]) + "\n"
+    lines += [
+        "",
+        f"The tasks estimate {len(quantities)} different quantities, so each has its own "
+        "ranking below (errors of different quantities are not pooled).",
+    ]
+    for q in quantities:
+        n_tasks = sum(1 for t in config["tasks"].values() if quantity_label(t) == q)
+        lines += ["", f"## {q}: {_NAMES[q]} ({n_tasks} tasks)", ""]
+        lines += _table([b for b in board if b["quantity"] == q])
     return "\n".join(lines) + "\n"
 
 

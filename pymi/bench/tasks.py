@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 
 from .. import datasets
+from .._random import RandomStateLike
 from ..datasets import images
 
 __all__ = [
@@ -101,9 +102,39 @@ def conditional_normal_task(
     dim_y: int,
     dim_z: int,
     coupling: float = 1.0,
-    random_state: Any = None,
+    random_state: RandomStateLike = None,
 ) -> datasets.KnownCMISample:
-    """:func:`pymi.datasets.conditional_normal` with the benchmark's arguments: ``mi`` is the true I(X; Y | Z) (nats)."""
+    """Gaussian (X, Y, Z) with a known I(X; Y | Z), in the benchmark's calling convention.
+
+    :func:`pymi.datasets.conditional_normal` with ``mi`` and ``n`` first and the
+    dimensions as keywords (task arguments of a config).
+
+    Parameters
+    ----------
+    mi : float
+        True conditional mutual information I(X; Y | Z), nats, ``>= 0``.
+    n : int
+        Number of samples (rows of ``x``, ``y`` and ``z``).
+    dim_x, dim_y, dim_z : int
+        Dimensions of X, Y and Z (coordinates, ``>= 1``).
+    coupling : float, default 1.0
+        Scale (unitless) of the common dependence of X and Y on Z: ``x = u + z A``,
+        ``y = v + z B`` with entries of ``A``, ``B`` of scale ``coupling / sqrt(dim_z)``;
+        it does not change I(X; Y | Z), only the unconditional I(X; Y).
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
+        Seed or generator of the draw.
+
+    Returns
+    -------
+    pymi.datasets.KnownCMISample
+        ``x``, ``y``, ``z`` of shapes ``(n, dim_x)``, ``(n, dim_y)``, ``(n, dim_z)`` and
+        the exact ``cmi`` (= ``mi``, nats).
+
+    Raises
+    ------
+    ValueError
+        As :func:`pymi.datasets.conditional_normal` (negative ``mi``, bad dimensions).
+    """
     return datasets.conditional_normal(
         mi, dim_x, dim_y, dim_z, n, coupling=coupling, random_state=random_state
     )
@@ -119,11 +150,45 @@ def coupled_ar_task(
     history: int = 1,
     source_history: int = 1,
     burn_in: int = 1000,
-    random_state: Any = None,
+    random_state: RandomStateLike = None,
 ) -> datasets.KnownTESample:
-    """:func:`pymi.datasets.coupled_ar` of ``n`` steps whose transfer entropy (``lag``, ``history``,
-    ``source_history``) is ``mi`` nats: the coupling from
-    :func:`pymi.datasets.autoregressive.coupling_for_te`."""
+    """Coupled AR(1) series whose transfer entropy source -> target is ``mi`` nats.
+
+    The coupling is solved by :func:`pymi.datasets.autoregressive.coupling_for_te` (the
+    smallest one whose exact TE, for ``lag``, ``history`` and ``source_history``, is
+    ``mi``), then :func:`pymi.datasets.coupled_ar` draws the series (Schreiber,
+    Phys. Rev. Lett. 85, 461 (2000); exact Gaussian TE: Barnett, Barrett & Seth, Phys.
+    Rev. Lett. 103, 238701 (2009)).
+
+    Parameters
+    ----------
+    mi : float
+        True transfer entropy source -> target, nats, ``>= 0``.
+    n : int
+        Length of the series (time steps after the burn-in).
+    source_memory, target_memory : float, default 0.5
+        AR(1) coefficients of source and target, in (-1, 1).
+    lag : int, default 1
+        Delay (steps) of the most recent source value in the TE.
+    history, source_history : int, default 1
+        Number of past target and source values in the TE.
+    burn_in : int, default 1000
+        Initial steps discarded (the process starts at 0).
+    random_state : None, int, numpy.random.Generator or numpy.random.SeedSequence
+        Seed or generator of the draw.
+
+    Returns
+    -------
+    pymi.datasets.KnownTESample
+        ``source``, ``target`` of shape ``(n,)`` and the exact ``te`` (= ``mi``, nats);
+        ``params`` holds the coupling and the settings.
+
+    Raises
+    ------
+    ValueError
+        For a ``mi`` out of reach of the process (with ``lag > 1`` the TE is bounded), a
+        memory outside (-1, 1), or bad lengths.
+    """
     from ..datasets.autoregressive import coupling_for_te
 
     coupling = coupling_for_te(
@@ -373,7 +438,13 @@ class EstimatorSpec:
         """The JSON form ``{"method": ..., **options}``."""
         return {"method": self.method, **self.options}
 
-    def validate(self, quantity: str = "mi", *, task: str | None = None) -> None:
+    def validate(
+        self,
+        quantity: str = "mi",
+        *,
+        task: str | None = None,
+        task_options: Mapping[str, Any] | None = None,
+    ) -> None:
         """Check that the method exists and that pymi accepts the options.
 
         Parameters
@@ -382,6 +453,9 @@ class EstimatorSpec:
             The quantity of the tasks the estimator runs on (:data:`QUANTITIES`).
         task : str, optional
             A task of that quantity, named in the messages.
+        task_options : mapping, optional
+            That task's ``estimator_options``, merged under the estimator's own options
+            (as in the run) for the check of a conditional or transfer-entropy task.
 
         Raises
         ------
@@ -397,6 +471,12 @@ class EstimatorSpec:
                 f"are in nats and the tasks have continuous x and y); remove them"
             )
             raise ConfigError(msg)
+        self._check_method(quantity, where)
+        options = {**(task_options or {}), **self.call_options} if quantity != "mi" else self.call_options
+        check_estimator_options(self.method, options, where=where, quantity=quantity)
+
+    def _check_method(self, quantity: str, where: str) -> None:
+        """Check that ``method`` can estimate ``quantity`` (and, for TE, that no task argument is set)."""
         if quantity == "mi":
             reg = _registry()
             if not isinstance(self.method, str) or self.method not in reg:
@@ -406,27 +486,26 @@ class EstimatorSpec:
                     f"version that provides it"
                 )
                 raise ConfigError(msg)
-        else:
-            from ..conditional import CMI_METHODS
+            return
+        from ..conditional import CMI_METHODS
 
-            if not isinstance(self.method, str) or self.method not in CMI_METHODS:
+        if not isinstance(self.method, str) or self.method not in CMI_METHODS:
+            msg = (
+                f"{where}: method must be one of {list(CMI_METHODS)} (the methods of "
+                f"pymi.conditional_mutual_information) to estimate {QUANTITIES[quantity]}, the "
+                f"quantity of the task; got method={self.method!r}; pick one of those, or leave "
+                f"{self.name!r} out of the task with estimators = [...]"
+            )
+            raise ConfigError(msg)
+        if quantity == "te":
+            clash = sorted(set(self.options) & set(_TE_CALL_ARGS))
+            if clash:
                 msg = (
-                    f"{where}: method must be one of {list(CMI_METHODS)} (the methods of "
-                    f"pymi.conditional_mutual_information) to estimate {QUANTITIES[quantity]}, the "
-                    f"quantity of the task; got method={self.method!r}; pick one of those, or leave "
-                    f"{self.name!r} out of the task with estimators = [...]"
+                    f"{where}: options {clash} are arguments of the transfer-entropy task (its "
+                    f"truth is computed for them), not of the estimator; remove them from the "
+                    f"estimator and set them on the task"
                 )
                 raise ConfigError(msg)
-            if quantity == "te":
-                clash = sorted(set(self.options) & set(_TE_CALL_ARGS))
-                if clash:
-                    msg = (
-                        f"{where}: options {clash} are arguments of the transfer-entropy task (its "
-                        f"truth is computed for them), not of the estimator; remove them from the "
-                        f"estimator and set them on the task"
-                    )
-                    raise ConfigError(msg)
-        check_estimator_options(self.method, self.call_options, where=where, quantity=quantity)
 
     @property
     def codes(self) -> str | None:
@@ -466,6 +545,40 @@ def _mi_call_keywords() -> set[str]:
     return {p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
+#: ``compress`` values of :func:`pymi.conditional_mutual_information` (and so of
+#: :func:`pymi.transfer_entropy`, which passes its options on): none, or a cross-fitted PCA.
+_CMI_COMPRESS: tuple[str | None, ...] = (None, "pca")
+
+
+def _check_cmi_compression(options: Mapping[str, Any], *, where: str, quantity: str) -> None:
+    """``compress`` and ``latent_dim`` of a conditional task: supported, and set together."""
+    compress, latent_dim = options.get("compress"), options.get("latent_dim")
+    what = QUANTITIES[quantity]
+    if compress not in _CMI_COMPRESS:
+        msg = (
+            f"{where}: compress must be one of {list(_CMI_COMPRESS)} to estimate {what} (pymi."
+            f"conditional_mutual_information offers a cross-fitted PCA only); got "
+            f"compress={compress!r}; pass compress='pca' with latent_dim, or remove compress"
+        )
+        raise ConfigError(msg)
+    if (compress is None) != (latent_dim is None):
+        given, missing = ("latent_dim", "compress") if compress is None else ("compress", "latent_dim")
+        msg = (
+            f"{where}: {given} needs {missing} (estimating {what}): compress='pca' reduces each "
+            f"variable to latent_dim principal components; got compress={compress!r}, "
+            f"latent_dim={latent_dim!r}; pass both (e.g. compress='pca', latent_dim=1) or neither"
+        )
+        raise ConfigError(msg)
+    if latent_dim is not None:
+        from ..conditional import _latent_dims
+
+        try:
+            _latent_dims(latent_dim)
+        except (TypeError, ValueError) as err:
+            msg = f"{where}: pymi rejects latent_dim={latent_dim!r} (estimating {what}): {err}; pass an int >= 1 or three entries (x, y, z), each an int or None"
+            raise ConfigError(msg) from None
+
+
 def check_estimator_options(
     method: str, options: Mapping[str, Any], *, where: str, quantity: str = "mi"
 ) -> None:
@@ -474,7 +587,13 @@ def check_estimator_options(
     Options that :func:`pymi.mutual_information` itself takes (e.g. ``compress`` once
     compression lands there) are not estimator-class options and are skipped here; for
     ``quantity`` ``"cmi"`` and ``"te"`` the estimator is that of
-    :func:`pymi.conditional_mutual_information`, and its call keywords are skipped.
+    :func:`pymi.conditional_mutual_information`, whose call keywords are checked on their
+    own: ``compress`` must be None or ``"pca"``, and ``latent_dim`` comes with it.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where``, the options and pymi's reason.
     """
     if quantity == "mi":
         from .._api import _COMPRESS_OPTIONS, make_estimator
@@ -484,6 +603,7 @@ def check_estimator_options(
     else:
         from .. import conditional
 
+        _check_cmi_compression(options, where=where, quantity=quantity)
         params = inspect.signature(conditional.conditional_mutual_information).parameters
         skip = {p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
         build = conditional.make_cmi_estimator
@@ -901,26 +1021,54 @@ class BenchConfig:
             Naming the first bad estimator or task.
         """
         for est in self.estimators.values():
-            # once per quantity of the tasks it runs on, naming one such task
-            uses: dict[str, str] = {}
-            for task in self.tasks.values():
-                if any(e.name == est.name for e in self.estimators_for(task)):
-                    uses.setdefault(task.quantity, task.name)
-            if not uses or "mi" in uses:
+            # once for the MI tasks; on every other task with its own options merged in
+            used = [t for t in self.tasks.values() if any(e.name == est.name for e in self.estimators_for(t))]
+            if not used or any(t.quantity == "mi" for t in used):
                 est.validate()
-            for quantity, task_name in uses.items():
-                if quantity != "mi":
-                    est.validate(quantity, task=task_name)
+            for task in used:
+                if task.quantity != "mi":
+                    est.validate(task.quantity, task=task.name, task_options=task.estimator_options)
         for task in self.tasks.values():
             task.validate(self.task_n(task), self.task_grid(task))
+            if task.quantity != "mi":
+                self._check_code_sizes(task)
             for est in self.estimators_for(task):
-                if task.estimator_options:
+                if task.estimator_options and task.quantity == "mi":
                     check_estimator_options(
                         est.method,
                         self.options_for(task, est),
                         where=f"estimator {est.name!r} on task {task.name!r}",
                         quantity=task.quantity,
                     )
+
+    def _check_code_sizes(self, task: TaskSpec) -> None:
+        """On a conditional or TE task, each ``latent_dim`` fits the dimension of its variable."""
+        from ..conditional import _latent_dims
+
+        for est in self.estimators_for(task):
+            latent = self.options_for(task, est).get("latent_dim")
+            if latent is None:
+                continue
+            trial = task.sample(self.task_grid(task)[0], 16, 0)
+            arrays, call = task.arrays(trial)
+            if task.quantity == "te":  # the delay embedding: T_t, the source's and target's pasts
+                f = arrays[0].reshape(arrays[0].shape[0], -1).shape[1]
+                dims = (f, f * call["source_history"], f * call["history"])
+                names = ("the target's present", "the source's past", "the target's past")
+                order = "(target present, source past, target past)"
+            else:
+                dims = tuple(a.reshape(a.shape[0], -1).shape[1] for a in arrays)
+                names = ("x", "y", "z")
+                order = "(x, y, z)"
+            for name, d, ld in zip(names, dims, _latent_dims(latent), strict=True):
+                if ld is not None and ld > d:
+                    msg = (
+                        f"estimator {est.name!r} on task {task.name!r}: latent_dim={latent!r} asks "
+                        f"for {ld} components of {name}, which has {d} coordinate(s) (dimensions "
+                        f"of {order}: {dims}); pass latent_dim with entries <= {list(dims)}, or "
+                        f"None to keep a variable as is"
+                    )
+                    raise ConfigError(msg)
 
     def replace(self, **changes: Any) -> BenchConfig:
         """A copy with some fields changed (values in any form the constructor accepts)."""
@@ -1204,10 +1352,11 @@ MIXED_ESTIMATORS: dict[str, dict[str, Any]] = {
 }
 
 
-#: Joint-atom tasks of the ``mixed`` preset: p_zero -> true MI values (nats), each above
-#: H_b(p_zero) (0.500, 0.693, 0.500) with I(G; G') = (I - H_b) / (1 - p_zero) <= 3 nats.
-_PAIR_GRIDS: dict[float, tuple[float, ...]] = {
-    0.2: (0.75, 1.0, 1.5, 2.0),
+#: Joint-atom cases (``zero_inflated_pair``) of the ``mixed`` preset and of
+#: benchmarks/bench_mixed.py: p_zero -> true MI values (nats), each above H_b(p_zero)
+#: (0.500, 0.693, 0.500) with I(G; G') = (I - H_b) / (1 - p_zero) <= 3 nats.
+MIXED_PAIR_GRIDS: dict[float, tuple[float, ...]] = {
+    0.2: (0.75, 1.0, 1.5, 2.0, 2.5),
     0.5: (0.75, 1.0, 1.5, 2.0),
     0.8: (0.6, 0.75, 1.0),
 }
@@ -1223,7 +1372,7 @@ def _mixed(*, quick: bool = False) -> BenchConfig:
         }
         for p in ((0.5,) if quick else (0.5, 0.8))
     }  # fmt: skip
-    pairs = {0.5: (1.0,)} if quick else _PAIR_GRIDS
+    pairs = {0.5: (1.0,)} if quick else MIXED_PAIR_GRIDS
     for p, grid in pairs.items():
         tasks[f"zero_inflated_pair-p{int(100 * p)}"] = {
             "generator": "zero_inflated_pair", "p_zero": p, "mi_grid": list(grid),
@@ -1323,7 +1472,7 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         "data with an atom, exact truths: X 0 with probability p_zero (0.5, 0.8) and Gaussian "
         "otherwise, correlated with a Gaussian Y (true MI 0.1, 0.25, 0.5, 1 nats); and a joint atom, "
         "X = Y = 0 with probability p_zero (0.2, 0.5, 0.8) and a correlated Gaussian pair otherwise "
-        "(true MI 0.6 to 2 nats, above H_b(p_zero)); mixed KSG (Gao et al. 2017), KSG (k=5) and "
+        "(true MI 0.6 to 2.5 nats, above H_b(p_zero)); mixed KSG (Gao et al. 2017), KSG (k=5) and "
         "cksg, the last two with seeded jitter on the ties; N=5000, seeds 0, 1, 2",
         lambda: _mixed(quick=False),
     ),

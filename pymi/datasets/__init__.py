@@ -13,7 +13,8 @@ known I(X; Y | Z), closed form :func:`gaussian_cmi`), :func:`coupled_ar` (couple
 series with known transfer entropy, :func:`var_transfer_entropy` for any VAR(1)).
 Discrete and mixed: :func:`discrete_channel` (two discrete variables), :func:`class_gaussian`
 (labels and a continuous variable), :func:`zero_inflated_normal` (an atom at 0 plus a Gaussian),
-:func:`zero_inflated_pair` (a joint atom at (0, 0) plus a correlated Gaussian pair).
+:func:`zero_inflated_pair` (a joint atom at (0, 0) plus a correlated Gaussian pair), closed
+form :func:`binary_entropy`.
 The hard-distribution suite: :data:`HARD_SUITE` of :class:`SuiteTask`,
 :func:`hard_suite`, :func:`draw`. MNIST: :func:`load_mnist`, :func:`read_idx`.
 Every generator returns a :class:`KnownMISample`.
@@ -24,6 +25,7 @@ from ._sample import KnownMISample
 from .autoregressive import KnownTESample, coupled_ar, var_transfer_entropy
 from .conditional import KnownCMISample, conditional_normal, gaussian_cmi
 from .discrete import (
+    binary_entropy,
     class_gaussian,
     discrete_channel,
     pmf_mutual_information,
@@ -44,6 +46,7 @@ __all__ = [
     "KnownCMISample",
     "KnownTESample",
     "autoregressive",
+    "binary_entropy",
     "class_gaussian",
     "conditional",
     "discrete",

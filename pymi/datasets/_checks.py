@@ -11,19 +11,30 @@ import numpy as np
 __all__ = ["check_dim", "check_mi", "check_n", "check_split", "check_float_dtype", "check_choice"]
 
 
-def check_mi(mi: object, name: str = "mi") -> float:
-    """Return ``mi`` as a float after checking it is a finite, non-negative number of nats."""
+def check_mi(
+    mi: object,
+    name: str = "mi",
+    *,
+    what: str = "mutual information",
+    example: float = 1.0,
+    zero: str = "independent x and y",
+) -> float:
+    """Return ``mi`` as a float after checking it is a finite, non-negative number of nats.
+
+    ``what`` names the quantity in the messages (e.g. ``"transfer entropy"``),
+    ``example`` is the value they suggest and ``zero`` says what ``name=0`` means.
+    """
     if isinstance(mi, (bool, np.bool_)) or not isinstance(mi, numbers.Real):
         msg = (
-            f"{name} must be a non-negative real number (mutual information in nats); "
-            f"got {name}={mi!r} of type {type(mi).__name__}; pass e.g. {name}=1.0"
+            f"{name} must be a non-negative real number ({what} in nats); "
+            f"got {name}={mi!r} of type {type(mi).__name__}; pass e.g. {name}={example!r}"
         )
         raise ValueError(msg)
     value = float(mi)
     if not math.isfinite(value) or value < 0:
         msg = (
-            f"{name} must be a finite, non-negative mutual information in nats; got {name}={value!r}; "
-            f"pass a value in [0, inf), e.g. {name}=1.0 (use mi=0 for independent x and y)"
+            f"{name} must be a finite, non-negative {what} in nats; got {name}={value!r}; "
+            f"pass a value in [0, inf), e.g. {name}={example!r} (use {name}=0 for {zero})"
         )
         raise ValueError(msg)
     return value

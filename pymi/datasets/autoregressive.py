@@ -15,6 +15,8 @@ for Gaussian variables", Phys. Rev. Lett. 103, 238701 (2009)). Values are in nat
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,11 @@ from ._checks import check_mi, check_n
 from .conditional import gaussian_cmi
 
 __all__ = ["KnownTESample", "coupled_ar", "coupling_for_te", "var_transfer_entropy"]
+
+#: Smallest positive coupling of the search grid of :func:`coupling_for_te` ...
+_GRID_START = 1e-3
+#: ... and the number of logarithmically spaced couplings from there to ``max_coupling``.
+_GRID_SIZE = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +64,39 @@ class KnownTESample:
     def n(self) -> int:
         """Length of the series."""
         return int(self.source.shape[0])
+
+
+def _check_memory(value: Any, name: str) -> float:
+    """An AR(1) coefficient: a real number in (-1, 1), the stationarity condition."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        msg = (
+            f"{name} must be a real number in (-1, 1) (the AR(1) coefficient); got "
+            f"{name}={value!r} of type {type(value).__name__}; pass e.g. {name}=0.5"
+        )
+        raise ValueError(msg)
+    out = float(value)
+    if not abs(out) < 1.0:  # also refuses NaN
+        msg = (
+            f"{name} must lie in (-1, 1) for a stationary process (|{name}| < 1); got "
+            f"{name}={out!r}; pass e.g. {name}=0.5, or {name}=0.9 for a slow process"
+        )
+        raise ValueError(msg)
+    return out
+
+
+def _check_coupling(
+    value: Any, name: str, *, lower: float = -math.inf, why: str = "", example: float = 0.5
+) -> float:
+    """A finite real number above ``lower`` (``why`` says what the bound is)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        msg = f"{name} must be a real number; got {name}={value!r} of type {type(value).__name__}; pass e.g. {name}={example!r}"
+        raise ValueError(msg)
+    out = float(value)
+    if not math.isfinite(out) or not out > lower:
+        bound = "" if lower == -math.inf else f" and > {lower:g}{why}"
+        msg = f"{name} must be finite{bound}; got {name}={out!r}; pass e.g. {name}={example!r}"
+        raise ValueError(msg)
+    return out
 
 
 def _check_positive(value: Any, name: str) -> int:
@@ -171,6 +211,13 @@ def coupled_ar(
     -------
     KnownTESample
 
+    Raises
+    ------
+    ValueError
+        For ``|source_memory| >= 1`` or ``|target_memory| >= 1`` (not stationary), a
+        non-finite ``coupling``, or bad ``n``, ``burn_in``, ``lag``, ``history``,
+        ``source_history``.
+
     Examples
     --------
     >>> s = coupled_ar(1000, coupling=0.5, random_state=0)
@@ -178,6 +225,9 @@ def coupled_ar(
     ((1000,), 0.1348, True)
     """
     n = check_n(n)
+    source_memory = _check_memory(source_memory, "source_memory")
+    target_memory = _check_memory(target_memory, "target_memory")
+    coupling = _check_coupling(coupling, "coupling")
     if isinstance(burn_in, (bool, np.bool_)) or not isinstance(burn_in, (int, np.integer)) or burn_in < 0:
         msg = f"burn_in must be a non-negative integer; got burn_in={burn_in!r}; pass e.g. burn_in=1000"
         raise ValueError(msg)
@@ -221,20 +271,29 @@ def coupling_for_te(
 ) -> float:
     """The smallest coupling ``c >= 0`` of :func:`coupled_ar` whose transfer entropy is ``te`` nats.
 
-    The exact TE of the process (:func:`var_transfer_entropy`) is evaluated on a
-    logarithmic grid of couplings up to ``max_coupling``; the first bracket where it
-    reaches ``te`` is refined by Brent's method (to 1e-12 in ``c``). With
-    ``lag = 1`` the TE grows without bound in ``c``; with ``lag > 1`` it saturates (the
-    coupling acts at one step), so a large ``te`` may be out of reach.
+    The exact TE of the process (:func:`var_transfer_entropy`) is evaluated on 0 and a
+    logarithmic grid of 64 couplings from 0.001 to ``max_coupling``. With ``lag = 1`` it
+    grows without bound in ``c``. With ``lag > 1`` it is bounded and need not be
+    monotone: the coupling acts at one step, so the source value ``lag`` steps back
+    informs the target only through the source's memory, while the target's own past,
+    conditioned on, carries more of the source as ``c`` grows (for ``lag = 2`` and
+    memories 0.5 the TE peaks at 0.0372 nats near ``c = 1.35`` and then decreases towards
+    0.032; for ``lag = 3`` it rises, falls to almost 0 near ``c = 1`` and rises again). Each local maximum of the grid is therefore refined by a
+    bounded scalar search between its neighbours before ``te`` is declared out of reach,
+    and the root is taken on the first increasing branch that reaches ``te``: the grid
+    interval (or the rise to a refined peak) where the TE first climbs to ``te`` is
+    refined by Brent's method (to 1e-12 in ``c``).
 
     Parameters
     ----------
     te : float
         Target transfer entropy source -> target, nats, ``>= 0``.
-    source_memory, target_memory, lag, history, source_history : float or int
+    source_memory, target_memory : float
+        AR(1) coefficients of source and target, in (-1, 1), as in :func:`coupled_ar`.
+    lag, history, source_history : int
         As in :func:`coupled_ar`.
     max_coupling : float, default 100.0
-        Largest coupling searched.
+        Largest coupling searched; finite and above the grid's smallest coupling, 0.001.
 
     Returns
     -------
@@ -244,7 +303,15 @@ def coupling_for_te(
     Raises
     ------
     ValueError
-        For a negative ``te``, or one above the largest TE reached on ``[0, max_coupling]``.
+        For a negative or non-finite ``te``; a memory outside (-1, 1); a ``max_coupling``
+        that is not finite or not above 0.001; or a ``te`` above the largest TE reached on
+        ``[0, max_coupling]`` (the message gives that largest value).
+
+    References
+    ----------
+    T. Schreiber, "Measuring information transfer", Phys. Rev. Lett. 85, 461 (2000);
+    L. Barnett, A. B. Barrett and A. K. Seth, "Granger causality and transfer entropy are
+    equivalent for Gaussian variables", Phys. Rev. Lett. 103, 238701 (2009).
 
     Examples
     --------
@@ -253,7 +320,16 @@ def coupling_for_te(
     >>> bool(abs(s.te - 0.5) < 1e-9)
     True
     """
-    te = check_mi(te, "te")
+    te = check_mi(te, "te", what="transfer entropy", example=0.1, zero="an uncoupled source")
+    source_memory = _check_memory(source_memory, "source_memory")
+    target_memory = _check_memory(target_memory, "target_memory")
+    max_coupling = _check_coupling(
+        max_coupling, "max_coupling", lower=_GRID_START, example=100.0,
+        why=" (the largest coupling searched, above the search grid's smallest, 0.001)",
+    )  # fmt: skip
+    lag = _check_positive(lag, "lag")
+    history = _check_positive(history, "history")
+    source_history = _check_positive(source_history, "source_history")
     if te == 0.0:
         return 0.0
     noise = np.eye(2)
@@ -265,19 +341,40 @@ def coupling_for_te(
         )
         return value - te
 
-    grid = np.concatenate([[0.0], np.geomspace(1e-3, float(max_coupling), 64)])
+    grid = np.concatenate([[0.0], np.geomspace(_GRID_START, max_coupling, _GRID_SIZE)])
     values = np.array([excess(c) for c in grid])
-    above = np.flatnonzero(values >= 0.0)
-    if above.size == 0:
-        msg = (
-            f"te={te:g} nats is out of reach of coupled_ar with source_memory={source_memory}, "
-            f"target_memory={target_memory}, lag={lag}, history={history}, "
-            f"source_history={source_history}: the largest TE for a coupling in [0, "
-            f"{max_coupling:g}] is {te + values.max():.4g} nats; pass a smaller te"
-            + (" or lag=1 (with lag > 1 the TE saturates)" if lag > 1 else "")
-        )
-        raise ValueError(msg)
-    i = int(above[0])
-    if values[i] == 0.0:
-        return float(grid[i])
-    return float(optimize.brentq(excess, grid[i - 1], grid[i], xtol=1e-12, rtol=1e-14))
+    best = float(values.max())
+    for i in range(1, grid.size):
+        if values[i] >= 0.0:  # the TE first reaches te on (grid[i-1], grid[i]]
+            if values[i] == 0.0:
+                return float(grid[i])
+            return float(optimize.brentq(excess, grid[i - 1], grid[i], xtol=1e-12, rtol=1e-14))
+        if i + 1 < grid.size and values[i] >= values[i - 1] and values[i] >= values[i + 1]:
+            # a peak of the grid below te: the true maximum lies between the neighbours
+            peak = optimize.minimize_scalar(
+                lambda c: -excess(c), bounds=(grid[i - 1], grid[i + 1]), method="bounded",
+                options={"xatol": 1e-10},
+            )  # fmt: skip
+            top = -float(peak.fun)
+            best = max(best, top)
+            if top >= 0.0:
+                c_top = float(peak.x)
+                if top == 0.0:
+                    return c_top
+                # the rise from grid[i-1] (below te) to the peak crosses te
+                return float(optimize.brentq(excess, grid[i - 1], c_top, xtol=1e-12, rtol=1e-14))
+    hint = (
+        "; with lag > 1 the TE is bounded in the coupling and need not be monotone (for "
+        "lag=2 it rises to a peak and then decreases): pass a smaller te, or lag=1 (whose TE "
+        "grows without bound)"
+        if lag > 1
+        else f"; pass a smaller te, or a larger max_coupling (the TE grows without bound in "
+        f"the coupling for lag=1), e.g. max_coupling={10 * max_coupling:g}"
+    )
+    msg = (
+        f"te={te:g} nats is out of reach of coupled_ar with source_memory={source_memory}, "
+        f"target_memory={target_memory}, lag={lag}, history={history}, "
+        f"source_history={source_history}: the largest TE for a coupling in [0, "
+        f"{max_coupling:g}] is {te + best:.6g} nats{hint}"
+    )
+    raise ValueError(msg)

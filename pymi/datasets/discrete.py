@@ -9,6 +9,7 @@
   Gaussian G otherwise, G correlated with a Gaussian Y. With B = 1{X != 0}
   (a function of X almost surely, independent of (G, Y)),
   I(X; Y) = I(B; Y) + I(X; Y | B) = 0 + (1 - p_zero) I(G; Y), exactly.
+* :func:`binary_entropy`: H_b(p) of a Bernoulli variable, in nats.
 * :func:`zero_inflated_pair`: X = Y = 0 together with probability ``p_zero`` and a
   correlated Gaussian pair otherwise (a joint atom, the case of Gao, Kannan, Oh and
   Viswanath 2017 where breaking ties with noise fails); I(X; Y) = H_b(p_zero) +
@@ -18,7 +19,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from .._random import RandomStateLike, check_random_state
 from ._checks import check_mi, check_n
@@ -46,7 +47,7 @@ def _check_probability(p: object, name: str, *, open_right: bool = False) -> flo
     value = float(p) if ok else float("nan")  # type: ignore[arg-type]
     if not ok or not (0.0 <= value < 1.0 if open_right else 0.0 <= value <= 1.0):
         interval = "[0, 1)" if open_right else "[0, 1]"
-        msg = f"{name} must be a probability in {interval}; got {name}={p!r}"
+        msg = f"{name} must be a probability in {interval}; got {name}={p!r}; pass e.g. {name}=0.5"
         raise ValueError(msg)
     return value
 
@@ -197,9 +198,39 @@ def zero_inflated_normal(
 
 
 def binary_entropy(p: float) -> float:
-    """H_b(p) = -p log p - (1 - p) log(1 - p) in nats (0 at p = 0 and p = 1)."""
+    """Entropy of a Bernoulli(``p``) variable, in nats.
+
+    ``H_b(p) = -p log p - (1 - p) log(1 - p)``, with ``0 log 0 = 0`` (so ``H_b(0) =
+    H_b(1) = 0``); its maximum is ``log 2`` nats at ``p = 1/2``. In the joint atom of
+    :func:`zero_inflated_pair` it is the information carried by which rows sit at (0, 0).
+
+    Parameters
+    ----------
+    p : float
+        Probability of one of the two outcomes, in [0, 1].
+
+    Returns
+    -------
+    float
+        ``H_b(p)`` in nats (divide by ``log 2`` for bits).
+
+    Raises
+    ------
+    ValueError
+        For ``p`` outside [0, 1], NaN, or not a real number.
+
+    References
+    ----------
+    T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., Wiley
+    (2006), section 2.1 (equation 2.5).
+
+    Examples
+    --------
+    >>> round(binary_entropy(0.5), 6), binary_entropy(0.0)
+    (0.693147, 0.0)
+    """
     p = _check_probability(p, "p")
-    return float(-sum(q * np.log(q) for q in (p, 1.0 - p) if q > 0.0))
+    return float(special.entr(p) + special.entr(1.0 - p))  # entr(q) = -q log q, entr(0) = 0
 
 
 def zero_inflated_pair(
