@@ -321,10 +321,11 @@ def mutual_information(
     whiten : bool, default True
         kl, wkl, kde and ksg: whiten each term (each side for ksg) with its
         covariance first; ``False`` uses the data as given.
-    n_references, copula, n_subsamples, interval_level
+    n_references, copula, n_subsamples, interval_level, extrapolation_z
         cksg: Gaussian references averaged (default 1), normal scores first
         (default True), disjoint subsamples of the interval (default 4; 0 for
-        none) and its nominal coverage (default 0.9); see
+        none), its nominal coverage (default 0.9), and the z threshold of the
+        neighbour-order extrapolation (default 3.0; None for none); see
         :class:`pymi.estimators.CalibratedKSG`.
     max_weight_norm : float, default 50
         wkl: largest L1 norm of the weights accepted (:class:`pymi.estimators.WKL`).
