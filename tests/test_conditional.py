@@ -31,6 +31,11 @@ def test_gaussian_cmi_independent_z_is_mi():
     assert gaussian_cmi(cov, 1, 1) == pytest.approx(-0.5 * np.log(1 - rho**2))
 
 
+def test_conditional_normal_negative_cmi_names_the_quantity():
+    with pytest.raises(ValueError, match=r"cmi must be a finite, non-negative conditional mutual information.*given z"):
+        conditional_normal(-0.5, 2, 2, 1, 100)
+
+
 def test_gaussian_cmi_bad_cov():
     with pytest.raises(ValueError, match="non-positive determinant"):
         gaussian_cmi(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1.0]]), 1, 1)

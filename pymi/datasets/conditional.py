@@ -169,7 +169,7 @@ def conditional_normal(
     >>> abs(gaussian_cmi(s.cov, 2, 2) - 1.0) < 1e-9
     True
     """
-    cmi = check_mi(cmi, "cmi")
+    cmi = check_mi(cmi, "cmi", what="conditional mutual information", zero="x and y independent given z")
     dim_x = check_dim(dim_x, "dim_x")
     dim_y = check_dim(dim_y, "dim_y")
     dim_z = check_dim(dim_z, "dim_z")
