@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from pymi._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
-from pymi.datasets import correlated_normal, transformed_normal
-from pymi.estimators import KSG
-from pymi.estimators.calibrated import MAX_CORRECTION_SE, CalibratedKSG, order_weights
+from pymi.datasets import correlated_normal, transformed_normal, zero_inflated_pair
+from pymi.estimators import KSG, TiesWarning
+from pymi.estimators.calibrated import MAX_CORRECTION_SE, CalibratedKSG, _has_atoms, order_weights
 
 
 def _tolerance(est) -> float:
@@ -258,3 +258,28 @@ def test_imprecise_correction_is_not_applied_in_high_dimension():
     assert np.isnan(est.params["order_correction"])
     plain = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=None).estimate(s.x, s.y)
     assert est.value == plain.value
+
+
+def test_atoms_are_detected_in_ties_not_in_heavy_tails():
+    rng = np.random.default_rng(0)
+    assert not _has_atoms(rng.standard_normal((5000, 3)))
+    assert not _has_atoms(rng.standard_cauchy((5000, 3)))  # heavy tails are not atoms
+    assert not _has_atoms(rng.exponential(size=(5000, 2)))
+    tied = np.where(rng.random((5000, 1)) < 0.2, 0.0, rng.standard_normal((5000, 1)))
+    jittered = tied + 1e-10 * tied.std() * rng.standard_normal(tied.shape)
+    assert _has_atoms(tied) and _has_atoms(jittered)
+    mostly_atom = np.where(rng.random((5000, 1)) < 0.95, 0.0, rng.standard_normal((5000, 1)))
+    assert _has_atoms(mostly_atom + 1e-10 * mostly_atom.std() * rng.standard_normal(mostly_atom.shape))
+
+
+def test_no_order_correction_on_data_with_atoms():
+    # a joint atom (X = Y = 0 with probability 0.2): the smooth-density expansion of the
+    # neighbour-order bias does not hold, so the estimate is the plain calibrated one
+    s = zero_inflated_pair(0.75, 5000, p_zero=0.2, random_state=0)
+    with pytest.warns(TiesWarning):
+        est = CalibratedKSG(random_state=1000).estimate(s.x, s.y)
+    with pytest.warns(TiesWarning):
+        plain = CalibratedKSG(random_state=1000, extrapolation_z=None).estimate(s.x, s.y)
+    assert est.params["order_correction_skipped_atoms"]
+    assert "order_correction_applied" not in est.params
+    assert est.value == plain.value and est.interval == plain.interval

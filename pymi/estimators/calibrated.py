@@ -96,6 +96,17 @@ COLLINEAR_TOL = 1e-10
 #: z threshold must not move the estimate by more than a few tenths of a nat.
 MAX_CORRECTION_SE = 0.15
 
+#: A column has atoms (exact ties, jittered or not) when more than ``ATOM_GAP_SHARE`` of
+#: the gaps between its sorted values are at most ``ATOM_GAP`` times their 90th
+#: percentile (a scale that heavy tails and atoms of up to 90 % leave alone) or
+#: ``ATOM_GAP_STD`` times the column's standard deviation (larger atoms). For a
+#: continuous density such gaps are rare (about 0.04 % for a Cauchy sample at
+#: n = 5000); ties broken by the estimators' jitter (1e-10 x std) are all below. The
+#: neighbour-order expansion assumes a smooth density, so it is not applied to such data.
+ATOM_GAP = 1e-5
+ATOM_GAP_STD = 1e-9
+ATOM_GAP_SHARE = 0.01
+
 
 class CalibratedKSG(MIEstimator):
     """KSG on normal scores, calibrated against a Gaussian reference of the same covariance.
@@ -141,6 +152,8 @@ class CalibratedKSG(MIEstimator):
         count pass is then skipped, and ``order_correction_se`` is that share). When
         applied, the correction's variance is added to the standard error's and the
         interval is shifted by ``c`` and widened by its standard error in quadrature.
+        Data with atoms (ties, :data:`ATOM_GAP_SHARE`) never get it:
+        ``params["order_correction_skipped_atoms"]`` is then True.
     **kwargs
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
@@ -291,6 +304,8 @@ class CalibratedKSG(MIEstimator):
         _check_collinear(cov, dx)
         i_gauss = gaussian_mi_from_cov(cov, dx)
         orders = reference is None and self.extrapolation_z is not None
+        atoms = orders and (_has_atoms(x) or _has_atoms(y))
+        orders = orders and not atoms
         data_terms, data_correction, backend = self._ksg_terms(ksg, sx, sy, rng, orders)
         data_value = float(np.mean(data_terms))
         var_c = np.var(data_correction, ddof=1) / n if data_correction is not None else np.inf
@@ -310,7 +325,7 @@ class CalibratedKSG(MIEstimator):
         var_gauss = _canonical_sq_sum(cov, dx) / n
         var_ref = float(np.sum(ref_vars)) / len(ref_vars) ** 2
         var = np.var(data_terms, ddof=1) / n + var_ref + (1.0 - alpha) ** 2 * var_gauss
-        order = {}
+        order: dict[str, Any] = {"order_correction_skipped_atoms": True} if atoms else {}
         if data_correction is not None:
             correction = float("nan")  # not computed: too imprecise to be applied
             if ref_corrections:
@@ -409,6 +424,17 @@ class CalibratedKSG(MIEstimator):
         value, terms, params = self._ksg()._mi_discrete(sx, codes, classes, rng)
         params = {**params, "copula": self.copula, "calibrated": False}
         return value, terms, params
+
+
+def _has_atoms(v: np.ndarray) -> bool:
+    """True when a column of ``v`` has atoms (:data:`ATOM_GAP`, :data:`ATOM_GAP_SHARE`)."""
+    if v.shape[0] < 3:
+        return False
+    ordered = np.sort(v, axis=0)
+    gaps = np.diff(ordered, axis=0)
+    scale = np.maximum(ATOM_GAP * np.quantile(gaps, 0.9, axis=0), ATOM_GAP_STD * ordered.std(axis=0))
+    tiny = gaps <= scale
+    return bool(np.any(tiny.mean(axis=0) > ATOM_GAP_SHARE))
 
 
 def order_weights(a: int, b: int, dim: int) -> tuple[float, float]:
