@@ -71,6 +71,33 @@ py::array count_within(const py::object& x_obj, const py::object& radius, const 
     });
 }
 
+py::array count_within_radii(const py::object& x_obj, const py::object& radius, const std::string& metric,
+                             int n_jobs) {
+    const py::array xa = as_array(x_obj, "x");
+    const DType dt = check_points(xa, "x");
+    const Metric m = parse_metric(metric);
+    const Exec e = make_exec(Target{}, Algorithm::KDTree, n_jobs);
+    const index_t n = xa.shape(0);
+    const int d = static_cast<int>(xa.shape(1));
+    return with_dtype(dt, [&](auto tag) -> py::array {
+        using T = decltype(tag);
+        const carray<T> r = radius_for<T>(radius, xa, /*max_columns=*/8);
+        const int cols = r.ndim() == 2 ? static_cast<int>(r.shape(1)) : 1;
+        const carray<T> x = contiguous<T>(xa);
+        check_finite(x, "x");
+        py::array_t<index_t> counts = r.ndim() == 2 ? py::array_t<index_t>({n, static_cast<index_t>(cols)})
+                                                     : py::array_t<index_t>(n);
+        const T* px = x.data();
+        const T* pr = r.data();
+        index_t* pc = counts.mutable_data();
+        {
+            py::gil_scoped_release release;
+            cpu::count_within_radii<T>(px, n, d, pr, cols, m, e, pc);
+        }
+        return counts;
+    });
+}
+
 py::tuple count_within_pair(const py::object& x_obj, const py::object& y_obj, const py::object& radius,
                             const std::string& metric, int n_jobs, const std::string& device) {
     const Target t = parse_device(device);
@@ -154,6 +181,11 @@ void register_knn(py::module_& m) {
           py::arg("algorithm") = "kdtree", py::arg("n_jobs") = 0, py::arg("device") = "cpu",
           "Strict radius counts: int64[n] with #{j != i : dist(x_i, x_j) < radius[i]}.\n"
           "radius must have x's dtype. algorithm: 'kdtree' | 'brute' (CPU); device: 'cpu' | 'cuda' | 'cuda:N'.");
+    m.def("count_within_radii", &count_within_radii, py::arg("x"), py::arg("radius"), py::arg("metric"),
+          py::arg("n_jobs") = 0,
+          "Strict radius counts at several radii per sample in one kd-tree pass (CPU): radius of shape (n, m),\n"
+          "1 <= m <= 8, x's dtype; returns int64[n, m] with #{j != i : dist(x_i, x_j) < radius[i, c]}, equal to\n"
+          "count_within on each column (a 1-D radius gives int64[n]).");
     m.def("count_within_pair", &count_within_pair, py::arg("x"), py::arg("y"), py::arg("radius"),
           py::arg("metric") = "chebyshev", py::arg("n_jobs") = 0, py::arg("device") = "cpu",
           "Both marginal strict counts of KSG in one fused brute-force pass:\n"

@@ -116,16 +116,21 @@ inline void check_k(int k, index_t n) {
 
 // radius: one value per row of x, x's dtype, >= 0 and not NaN (+inf counts
 // every point).
+// With max_columns > 1, radius may also be 2-D: (n, m) with 1 <= m <= max_columns
+// radii per sample.
 template <class T>
-carray<T> radius_for(const py::object& obj, const py::array& x) {
+carray<T> radius_for(const py::object& obj, const py::array& x, int max_columns = 1) {
     const py::array r = as_array(obj, "radius");
     if (float_dtype(r, "radius") != float_dtype(x, "x"))
         throw std::invalid_argument("radius must have the same dtype as the points; got radius.dtype=" +
                                     dtype_name(r) + ", x.dtype=" + dtype_name(x) +
                                     " (cast radius with radius.astype(x.dtype))");
-    if (r.ndim() != 1 || r.shape(0) != x.shape(0))
-        throw std::invalid_argument("radius must have one entry per sample; got radius.shape=" + shape_str(r) +
-                                    ", x.shape=" + shape_str(x));
+    const bool columns_ok = max_columns > 1 && r.ndim() == 2 && r.shape(1) >= 1 && r.shape(1) <= max_columns;
+    if ((r.ndim() != 1 && !columns_ok) || r.shape(0) != x.shape(0))
+        throw std::invalid_argument(
+            std::string("radius must have one entry per sample") +
+            (max_columns > 1 ? " (shape (n,) or (n, m) with 1 <= m <= " + std::to_string(max_columns) + ")" : "") +
+            "; got radius.shape=" + shape_str(r) + ", x.shape=" + shape_str(x));
     carray<T> out = contiguous<T>(r);
     const T* p = out.data();
     for (py::ssize_t i = 0; i < out.size(); ++i)

@@ -51,6 +51,14 @@ template <class T>
 void kl_point_terms(const T* dist, index_t n, int k, const double* weights, double dim,
                     const double* offsets, const Exec& exec, double* out);
 
+// Strict counts at m <= 8 radii per point in one kd-tree traversal, CPU only
+// (elsewhere: one count_within per radius): counts[i * m + j] =
+// #{i' != i : dist(x_i, x_i') < radius[i * m + j]}, radius and counts [n, m]
+// row-major. Equal to count_within on each column of radius.
+template <class T>
+void count_within_radii(const T* x, index_t n, int d, const T* radius, int m, Metric metric, const Exec& exec,
+                        index_t* counts);
+
 // The instruction set the CPU kernels run with: "avx512" (the AVX2 + FMA
 // kernels and the AVX-512 KDE sums), "avx2", "baseline" (portable x86-64 or
 // the target's default) or "native" (a PYMI_NATIVE build, compiled for the

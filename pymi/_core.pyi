@@ -35,6 +35,14 @@ def count_within(
 ) -> NDArray[np.int64]:
     """Strict radius counts ``#{j != i : dist(x_i, x_j) < radius[i]}`` (int64[n])."""
 
+def count_within_radii(
+    x: _Float,
+    radius: _Float,
+    metric: Literal["euclidean", "chebyshev"],
+    n_jobs: int = 0,
+) -> NDArray[np.int64]:
+    """Strict counts at ``radius[:, j]`` (shape (n, m), 1 <= m <= 8) in one kd-tree pass, CPU (int64[n, m])."""
+
 def count_within_pair(
     x: _Float,
     y: _Float,

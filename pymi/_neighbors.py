@@ -46,6 +46,8 @@ __all__ = [
     "choose_knn_algorithm",
     "count_within",
     "count_within_pair",
+    "count_within_pair_radii",
+    "count_within_radii",
     "knn",
     "resolve_backend",
 ]
@@ -474,6 +476,104 @@ def count_within_pair(
         _core.count_within(xa, r, metric, algo_x, nj, "cpu"),
         _core.count_within(ya, r, metric, algo_y, nj, "cpu"),
     )
+
+
+def count_within_radii(
+    x: np.ndarray,
+    radii: np.ndarray,
+    *,
+    metric: str = "chebyshev",
+    backend: str = "auto",
+    n_jobs: int | None = -1,
+    device: str = "auto",
+) -> np.ndarray:
+    """Strict radius counts at several radii per sample: ``count_within`` on each column of ``radii``.
+
+    Where the kd-tree runs (CPU, ``backend`` ``"kdtree"``, or ``"auto"`` where
+    :func:`choose_count_algorithm` prefers it) one traversal serves every radius and
+    each distance is computed once; elsewhere the columns are counted one by one.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features)
+    radii : ndarray of shape (n_samples, m), 1 <= m <= 8
+        Non-negative radii, one column per count.
+    metric, backend, n_jobs, device
+        As for :func:`count_within`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, m), int64
+    """
+    r2 = np.asarray(radii)
+    if r2.ndim != 2 or not 1 <= r2.shape[1] <= 8:
+        msg = f"radii must have shape (n_samples, m) with 1 <= m <= 8; got shape {r2.shape}"
+        raise ValueError(msg)
+    _check_metric(metric)
+    xa = _as_points(x, "x")
+    chosen, dev = resolve_backend(backend, device, "count_within")
+    n, d = xa.shape
+    if chosen == "auto":
+        chosen = choose_count_algorithm(n, d, metric)
+    if chosen != "kdtree" or dev == "cuda":
+        cols = [
+            count_within(xa, r2[:, j], metric=metric, backend=backend, n_jobs=n_jobs, device=device)
+            for j in range(r2.shape[1])
+        ]
+        return np.stack(cols, axis=1)
+    if metric != "chebyshev":
+        check_squared_range(xa, "x")
+    r = np.stack([_as_radius(r2[:, j], n, xa.dtype) for j in range(r2.shape[1])], axis=1)
+    return _core.count_within_radii(xa, np.ascontiguousarray(r), metric, _n_jobs(n_jobs))
+
+
+def count_within_pair_radii(
+    x: np.ndarray,
+    y: np.ndarray,
+    radii: np.ndarray,
+    *,
+    metric: str = "chebyshev",
+    backend: str = "auto",
+    n_jobs: int | None = -1,
+    device: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`count_within_pair` at several radii per sample (KSG's marginal counts at several orders).
+
+    Each side takes the cheapest engine: :func:`count_within_radii`'s single kd-tree
+    pass where the tree is chosen for it; where brute force is chosen for both sides (or
+    on CUDA), the fused pass of :func:`count_within_pair` once per radius.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features_x)
+    y : ndarray of shape (n_samples, n_features_y)
+    radii : ndarray of shape (n_samples, m), 1 <= m <= 8
+    metric, backend, n_jobs, device
+        As for :func:`count_within_pair`.
+
+    Returns
+    -------
+    counts_x, counts_y : ndarray of shape (n_samples, m), int64
+    """
+    r2 = np.asarray(radii)
+    if r2.ndim != 2 or not 1 <= r2.shape[1] <= 8:
+        msg = f"radii must have shape (n_samples, m) with 1 <= m <= 8; got shape {r2.shape}"
+        raise ValueError(msg)
+    xa = _as_points(x, "x")
+    ya = _as_points(y, "y")
+    kw = {"metric": metric, "backend": backend, "n_jobs": n_jobs, "device": device}
+    chosen, dev = resolve_backend(backend, device, "count_within_pair")
+    n = xa.shape[0]
+
+    def tree_side(d: int) -> bool:
+        if dev == "cuda" or chosen in ("brute", "cuda"):
+            return False
+        return chosen == "kdtree" or choose_count_algorithm(n, d, metric) == "kdtree"
+
+    if not (tree_side(xa.shape[1]) or tree_side(ya.shape[1])):
+        pairs = [count_within_pair(xa, ya, r2[:, j], **kw) for j in range(r2.shape[1])]
+        return np.stack([p[0] for p in pairs], axis=1), np.stack([p[1] for p in pairs], axis=1)
+    return count_within_radii(xa, r2, **kw), count_within_radii(ya, r2, **kw)
 
 
 # ---------------------------------------------------------------------------

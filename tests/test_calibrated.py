@@ -8,7 +8,12 @@ import pytest
 from pymi._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
 from pymi.datasets import correlated_normal, transformed_normal, zero_inflated_pair
 from pymi.estimators import KSG, TiesWarning
-from pymi.estimators.calibrated import MAX_CORRECTION_SE, CalibratedKSG, _has_atoms, order_weights
+from pymi.estimators.calibrated import (
+    MIN_CORRECTION_SPREAD,
+    CalibratedKSG,
+    _has_atoms,
+    order_weights,
+)
 
 
 def _tolerance(est) -> float:
@@ -248,16 +253,25 @@ def test_spiral_strong_dependence_is_corrected():
 
 
 def test_imprecise_correction_is_not_applied_in_high_dimension():
-    # joint dimension 40 at n = 1000: the correction's standard error is far above
-    # MAX_CORRECTION_SE, so even extrapolation_z=0 leaves the estimate alone
+    # joint dimension 40 at n = 1000: the correction's standard error is bound to exceed
+    # MAX_CORRECTION_SE, so it is not even computed, and extrapolation_z=0 changes nothing
     s = correlated_normal(1.0, 20, 20, 1000, random_state=2)
     est = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=0.0).estimate(s.x, s.y)
-    assert est.params["order_correction_se"] > MAX_CORRECTION_SE
-    assert not est.params["order_correction_applied"]
-    # the data's share alone rules it out, so the reference's count pass was skipped
-    assert np.isnan(est.params["order_correction"])
+    assert est.params["order_correction_skipped_imprecise"]
+    assert "order_correction" not in est.params
     plain = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=None).estimate(s.x, s.y)
     assert est.value == plain.value
+
+
+def test_the_a_priori_skip_is_conservative():
+    # where the correction is computed in high dimension (10 + 10 at n = 5000), its
+    # measured standard error is above the a-priori lower bound
+    n = 5000
+    s = correlated_normal(1.0, 10, 10, n, random_state=4)
+    est = CalibratedKSG(random_state=0, n_subsamples=0, extrapolation_z=0.0).estimate(s.x, s.y)
+    w_a = abs(order_weights(1, 2, 20)[0])
+    assert est.params["order_correction_se"] > w_a * MIN_CORRECTION_SPREAD / np.sqrt(n)
+    assert "order_correction_skipped_imprecise" not in est.params
 
 
 def test_atoms_are_detected_in_ties_not_in_heavy_tails():

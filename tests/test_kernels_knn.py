@@ -333,6 +333,55 @@ def test_count_within_pair_consistent_with_count_within(backend, dtype, metric, 
 
 
 # ---------------------------------------------------------------------------
+# several radii per point (one kd-tree pass)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("d", [1, 2, 5, 9])
+@pytest.mark.parametrize("data", ["gaussian", "lattice"])
+def test_count_within_radii_equals_count_within_per_column(dtype, metric, d, data, rng):
+    n, m = 400, 3
+    if data == "lattice":  # many ties, radii equal to lattice distances
+        x = rng.integers(0, 3, (n, d)).astype(dtype)
+        radius = rng.choice([0.0, 1.0, 1.5, 2.0], (n, m)).astype(dtype)
+    else:
+        x = rng.standard_normal((n, d)).astype(dtype)
+        radius = (np.abs(rng.standard_normal((n, m))) * 0.3 * d).astype(dtype)
+        radius[:10] = 0.0
+    got = _core.count_within_radii(x, radius, metric, 2)
+    assert got.shape == (n, m) and got.dtype == np.int64
+    for j in range(m):
+        col = np.ascontiguousarray(radius[:, j])
+        np.testing.assert_array_equal(got[:, j], _core.count_within(x, col, metric, "brute", 1))
+
+
+@pytest.mark.parametrize("backend", ["auto", *COUNT_BACKENDS])
+@pytest.mark.parametrize(("dx", "dy"), [(1, 1), (2, 3), (12, 12)])
+def test_count_within_pair_radii_equals_pair_counts_per_radius(backend, dx, dy, rng):
+    n = 300
+    x = rng.standard_normal((n, dx))
+    y = x[:, :1] + rng.standard_normal((n, dy))
+    dist, _ = _core.knn(np.hstack([x, y]), 2, "chebyshev", "brute", 0)
+    cx, cy = _neighbors.count_within_pair_radii(x, y, dist, backend=backend)
+    for j in range(2):
+        ex, ey = count_within_pair(x, y, dist[:, j], backend="brute")
+        np.testing.assert_array_equal(cx[:, j], ex)
+        np.testing.assert_array_equal(cy[:, j], ey)
+
+
+def test_count_within_radii_bad_radius_is_a_clear_error(rng):
+    x = rng.standard_normal((50, 2))
+    with pytest.raises(ValueError, match=r"radius must have one entry per sample \(shape \(n,\) or \(n, m\) with 1 <= m <= 8\)"):
+        _core.count_within_radii(x, np.ones((50, 9)), "chebyshev", 1)
+    with pytest.raises(ValueError, match="radius must be non-negative and not NaN"):
+        _core.count_within_radii(x, -np.ones((50, 2)), "chebyshev", 1)
+    with pytest.raises(ValueError, match=r"radii must have shape \(n_samples, m\) with 1 <= m <= 8; got shape \(50,\)"):
+        _neighbors.count_within_radii(x, np.ones(50))
+
+
+# ---------------------------------------------------------------------------
 # KL terms
 # ---------------------------------------------------------------------------
 

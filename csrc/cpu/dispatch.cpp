@@ -124,6 +124,12 @@ void count_within(const T* x, index_t n, int d, const T* radius, Metric metric, 
 }
 
 template <class T>
+void count_within_radii(const T* x, index_t n, int d, const T* radius, int m, Metric metric, const Exec& exec,
+                        index_t* counts) {
+    PYMI_ISA_CALL(count_within_radii_kdtree<T>, x, n, d, radius, m, metric, exec.n_jobs, counts);
+}
+
+template <class T>
 void count_within_pair(const T* x, int dx, const T* y, int dy, index_t n, const T* radius, Metric metric,
                        const Exec& exec, index_t* counts_x, index_t* counts_y) {
     PYMI_ISA_CALL(count_within_pair_brute<T>, x, dx, y, dy, n, radius, metric, exec.n_jobs, counts_x,
@@ -158,7 +164,9 @@ void kl_point_terms(const T* dist, index_t n, int k, const double* weights, doub
     template void kde_log_kernel_sums<T>(const T*, index_t, int, const double*, int, const double*,   \
                                          const Exec&, double*);                                        \
     template void kl_point_terms<T>(const T*, index_t, int, const double*, double, const double*,     \
-                                    const Exec&, double*);
+                                    const Exec&, double*);                                        \
+    template void count_within_radii<T>(const T*, index_t, int, const T*, int, Metric, const Exec&,   \
+                                        index_t*);
 PYMI_CPU_INSTANTIATE(float)
 PYMI_CPU_INSTANTIATE(double)
 #undef PYMI_CPU_INSTANTIATE

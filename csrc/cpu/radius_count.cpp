@@ -14,6 +14,7 @@
 //   (distance exactly 0) is removed at the end.
 // - pair (KSG): the tiles hold [x | y]; one sweep counts both marginals.
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "cpu/kdtree.hpp"
@@ -29,6 +30,7 @@ namespace {
 
 constexpr int kCountLeafSize = 64;
 constexpr index_t kQueryChunk = 256;
+constexpr int kMaxRadii = 8;  // radii per point of count_within_radii_kdtree
 
 // Number of tree rows in [start, end) with reduced distance to q < rr, W rows
 // per step from the coordinate-major copy (bit-identical distances to the
@@ -51,6 +53,28 @@ inline index_t count_leaf_vec(const KDTree<T>& tree, const T* q, index_t start, 
         count += __builtin_popcount(bits);
     }
     return count;
+}
+
+// count_leaf_vec for the radii rr[j] with bit j of open set: one distance per
+// point, compared with every open radius.
+template <class T, class P, int D>
+inline void count_leaf_vec_radii(const KDTree<T>& tree, const T* q, index_t start, index_t end, const T* rr,
+                                 int m, unsigned open, index_t* count) {
+    using namespace tile;
+    using V = vec_t<T>;
+    constexpr int W = Vec<T>::W;
+    const T* soa = tree.soa();
+    const index_t stride = tree.soa_stride();
+    V rv[kMaxRadii];
+    for (int j = 0; j < m; ++j) rv[j] = splat<T>(rr[j]);
+    for (index_t j0 = start; j0 < end; j0 += W) {
+        V s{};
+#pragma GCC unroll 8
+        for (int c = 0; c < D; ++c) s = P::vacc(s, load(soa + c * stride + j0) - q[c]);
+        const unsigned valid = end - j0 < W ? (1u << (end - j0)) - 1 : ~0u;
+        for (int j = 0; j < m; ++j)
+            if (open >> j & 1u) count[j] += __builtin_popcount(lt_bits(s, rv[j]) & valid);
+    }
 }
 
 template <class T, class P, int D>
@@ -90,6 +114,71 @@ void count_tree_all(const KDTree<T>& tree, const T* radius, int n_threads, index
                 }
             }
             out[row] = count;
+        });
+}
+
+// Several radii per point in one traversal: out[row * m + j] counts the points
+// strictly within radius[row * m + j]. A stack entry carries the radii still
+// open at its node (bit j); a node fully inside radius j adds its size to
+// count j and closes it, one entirely outside every open radius is skipped.
+template <class T, class P, int D>
+void count_tree_radii(const KDTree<T>& tree, const T* radius, int m, int n_threads, index_t* out) {
+    const index_t n = tree.n();
+    const int d = tree.d();
+    const index_t* perm = tree.perm();
+    using Entry = std::pair<index_t, unsigned>;
+    parallel_for(
+        n, n_threads, kQueryChunk, [] { return std::vector<Entry>(256); },
+        [&](index_t p, std::vector<Entry>& stack) {
+            const T* q = tree.point(p);
+            const index_t row = perm[p];
+            T rr[kMaxRadii];
+            index_t count[kMaxRadii] = {};
+            unsigned all = 0;
+            for (int j = 0; j < m; ++j) {
+                rr[j] = P::strict_radius(radius[row * m + j]);
+                if (T(0) < rr[j]) all |= 1u << j;  // radius 0 counts nothing, self included
+            }
+            Entry* st = stack.data();
+            int sp = 0;
+            if (all) st[sp++] = {0, all};
+            while (sp > 0) {
+                const auto [v, mask] = st[--sp];
+                const auto& nd = tree.node(v);
+                const index_t self = (nd.start <= p && p < nd.end) ? 1 : 0;
+                const T far = box_max_reduced<P, D>(q, tree.lo(v), tree.hi(v), d);
+                unsigned open = 0;
+                for (int j = 0; j < m; ++j) {
+                    if (!(mask >> j & 1u)) continue;
+                    if (far < rr[j])
+                        count[j] += nd.end - nd.start - self;
+                    else
+                        open |= 1u << j;
+                }
+                if (!open) continue;
+                if (KDTree<T>::is_leaf(nd)) {
+                    if constexpr (D >= 1 && D <= 8) {
+                        count_leaf_vec_radii<T, P, D>(tree, q, nd.start, nd.end, rr, m, open, count);
+                        for (int j = 0; j < m; ++j) count[j] -= (open >> j & 1u) ? self : 0;
+                    } else {
+                        for (int j = 0; j < m; ++j) {
+                            if (!(open >> j & 1u)) continue;
+                            for (index_t i = nd.start; i < nd.end; ++i)
+                                count[j] += (i != p) & (reduced_dist_bounded<P, D>(q, tree.point(i), d, rr[j]) < rr[j]);
+                        }
+                    }
+                } else {
+                    const index_t children[2] = {nd.right, v + 1};  // left popped first
+                    for (const index_t c : children) {
+                        const T near = box_min_reduced<P, D>(q, tree.lo(c), tree.hi(c), d);
+                        unsigned reach = 0;
+                        for (int j = 0; j < m; ++j)
+                            if ((open >> j & 1u) && near < rr[j]) reach |= 1u << j;
+                        if (reach) st[sp++] = {c, reach};
+                    }
+                }
+            }
+            for (int j = 0; j < m; ++j) out[row * m + j] = count[j];
         });
 }
 
@@ -231,6 +320,32 @@ void count_within_kdtree(const T* x, index_t n, int d, const T* radius, Metric m
 }
 
 template <class T>
+void count_within_radii_kdtree(const T* x, index_t n, int d, const T* radius, int m, Metric metric, int n_jobs,
+                               index_t* counts) {
+    const int nt = resolve_threads(n_jobs);
+    if (d == 1) {  // one sorted-array pass per radius
+        std::vector<T> r(n);
+        std::vector<index_t> c(n);
+        for (int j = 0; j < m; ++j) {
+            for (index_t i = 0; i < n; ++i) r[i] = radius[i * m + j];
+            if (metric == Metric::Euclidean)
+                count_sorted_1d<T, EuclideanPolicy>(x, n, r.data(), nt, c.data());
+            else
+                count_sorted_1d<T, ChebyshevPolicy>(x, n, r.data(), nt, c.data());
+            for (index_t i = 0; i < n; ++i) counts[i * m + j] = c[i];
+        }
+        return;
+    }
+    KDTree<T> tree(x, n, d, kCountLeafSize, nt);
+    if (d <= 8) tree.build_soa();
+    dispatch_metric_dim(metric, d, [&](auto policy, auto dim) {
+        using P = decltype(policy);
+        constexpr int D = decltype(dim)::value;
+        count_tree_radii<T, P, D>(tree, radius, m, nt, counts);
+    });
+}
+
+template <class T>
 void count_within_brute(const T* x, index_t n, int d, const T* radius, Metric metric, int n_jobs,
                         index_t* counts) {
     const int nt = resolve_threads(n_jobs);
@@ -252,6 +367,10 @@ void count_within_pair_brute(const T* x, int dx, const T* y, int dy, index_t n, 
 
 template void count_within_kdtree<float>(const float*, index_t, int, const float*, Metric, int, index_t*);
 template void count_within_kdtree<double>(const double*, index_t, int, const double*, Metric, int, index_t*);
+template void count_within_radii_kdtree<float>(const float*, index_t, int, const float*, int, Metric, int,
+                                                index_t*);
+template void count_within_radii_kdtree<double>(const double*, index_t, int, const double*, int, Metric, int,
+                                                 index_t*);
 template void count_within_brute<float>(const float*, index_t, int, const float*, Metric, int, index_t*);
 template void count_within_brute<double>(const double*, index_t, int, const double*, Metric, int, index_t*);
 template void count_within_pair_brute<float>(const float*, int, const float*, int, index_t, const float*, Metric,

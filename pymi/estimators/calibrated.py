@@ -96,6 +96,13 @@ COLLINEAR_TOL = 1e-10
 #: z threshold must not move the estimate by more than a few tenths of a nat.
 MAX_CORRECTION_SE = 0.15
 
+#: Lower bound of the spread of the data's per-point correction terms divided by the
+#: order-1 weight (0.95-1.1 on every task of the hard suite at n = 5000). The
+#: correction's standard error is at least ``w_a * MIN_CORRECTION_SPREAD / sqrt(n)``, so
+#: where that exceeds :data:`MAX_CORRECTION_SE` (joint dimension above 24 at n = 5000)
+#: it is not computed at all: its count pass would only be thrown away.
+MIN_CORRECTION_SPREAD = 0.8
+
 #: A column has atoms (exact ties, jittered or not) when more than ``ATOM_GAP_SHARE`` of
 #: the gaps between its sorted values are at most ``ATOM_GAP`` times their 90th
 #: percentile (a scale that heavy tails and atoms of up to 90 % leave alone) or
@@ -152,8 +159,10 @@ class CalibratedKSG(MIEstimator):
         count pass is then skipped, and ``order_correction_se`` is that share). When
         applied, the correction's variance is added to the standard error's and the
         interval is shifted by ``c`` and widened by its standard error in quadrature.
-        Data with atoms (ties, :data:`ATOM_GAP_SHARE`) never get it:
-        ``params["order_correction_skipped_atoms"]`` is then True.
+        Data with atoms (ties, :data:`ATOM_GAP_SHARE`) never get it
+        (``params["order_correction_skipped_atoms"]``), nor data whose dimension makes it
+        too imprecise at this n before any counting (:data:`MIN_CORRECTION_SPREAD`;
+        ``params["order_correction_skipped_imprecise"]``).
     **kwargs
         ``base``, ``nan_policy``, ``ties``, ``jitter_scale``, ``random_state``,
         ``n_jobs``, ``device``: see :class:`pymi.estimators.MIEstimator`.
@@ -249,16 +258,15 @@ class CalibratedKSG(MIEstimator):
         dist, _ = _neighbors.knn(
             joint, b, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
         )
-        terms = {}
-        for j in (a, b):
-            nx, ny = _neighbors.count_within_pair(
-                sx, sy, np.ascontiguousarray(dist[:, j - 1]), metric="chebyshev",
-                backend=count_backend(backend), n_jobs=self.n_jobs, device=device,
-            )
-            terms[j] = (
-                special.digamma(j) + special.digamma(n)
-                - special.digamma(nx + 1.0) - special.digamma(ny + 1.0)
-            )
+        # both orders' marginal counts from one pass per side
+        radii = np.ascontiguousarray(dist[:, [a - 1, b - 1]])
+        kw = {"metric": "chebyshev", "backend": count_backend(backend), "n_jobs": self.n_jobs, "device": device}
+        nx, ny = _neighbors.count_within_pair_radii(sx, sy, radii, **kw)
+        terms = {
+            j: special.digamma(j) + special.digamma(n) - special.digamma(nx[:, c] + 1.0)
+            - special.digamma(ny[:, c] + 1.0)
+            for c, j in enumerate((a, b))
+        }
         w_a, w_b = order_weights(a, b, sx.shape[1] + sy.shape[1])
         correction = w_a * terms[a] + w_b * terms[b] - terms[self.k]
         return terms[self.k], correction, backend
@@ -305,7 +313,10 @@ class CalibratedKSG(MIEstimator):
         i_gauss = gaussian_mi_from_cov(cov, dx)
         orders = reference is None and self.extrapolation_z is not None
         atoms = orders and (_has_atoms(x) or _has_atoms(y))
-        orders = orders and not atoms
+        a, b = self._orders()
+        w_a = abs(order_weights(a, b, dx + dy)[0])
+        hopeless = orders and w_a * MIN_CORRECTION_SPREAD / np.sqrt(n) > MAX_CORRECTION_SE
+        orders = orders and not atoms and not hopeless
         data_terms, data_correction, backend = self._ksg_terms(ksg, sx, sy, rng, orders)
         data_value = float(np.mean(data_terms))
         var_c = np.var(data_correction, ddof=1) / n if data_correction is not None else np.inf
@@ -325,7 +336,11 @@ class CalibratedKSG(MIEstimator):
         var_gauss = _canonical_sq_sum(cov, dx) / n
         var_ref = float(np.sum(ref_vars)) / len(ref_vars) ** 2
         var = np.var(data_terms, ddof=1) / n + var_ref + (1.0 - alpha) ** 2 * var_gauss
-        order: dict[str, Any] = {"order_correction_skipped_atoms": True} if atoms else {}
+        order: dict[str, Any] = {}
+        if atoms:
+            order["order_correction_skipped_atoms"] = True
+        elif hopeless:
+            order["order_correction_skipped_imprecise"] = True
         if data_correction is not None:
             correction = float("nan")  # not computed: too imprecise to be applied
             if ref_corrections:
