@@ -447,7 +447,10 @@ def _has_atoms(v: np.ndarray) -> bool:
         return False
     ordered = np.sort(v, axis=0)
     gaps = np.diff(ordered, axis=0)
-    scale = np.maximum(ATOM_GAP * np.quantile(gaps, 0.9, axis=0), ATOM_GAP_STD * ordered.std(axis=0))
+    size = np.max(np.abs(ordered), axis=0)
+    size[size == 0] = 1.0
+    std = (ordered / size).std(axis=0) * size  # no overflow at 1e200, no underflow at 1e-200
+    scale = np.maximum(ATOM_GAP * np.quantile(gaps, 0.9, axis=0), ATOM_GAP_STD * std)
     tiny = gaps <= scale
     return bool(np.any(tiny.mean(axis=0) > ATOM_GAP_SHARE))
 
