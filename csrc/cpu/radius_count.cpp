@@ -297,25 +297,33 @@ void count_brute_impl(const T* x, int dx, const T* y, int dy, index_t n, const T
         });
 }
 
+// count_sorted_1d with the metric chosen at run time.
+template <class T>
+void count_sorted_1d_metric(const T* x, index_t n, const T* radius, Metric metric, int n_threads, index_t* out) {
+    if (metric == Metric::Euclidean)
+        count_sorted_1d<T, EuclideanPolicy>(x, n, radius, n_threads, out);
+    else
+        count_sorted_1d<T, ChebyshevPolicy>(x, n, radius, n_threads, out);
+}
+
+// Builds the count tree of x (coordinate-major leaves up to d = 8) and calls
+// count(tree, policy, dimension tag).
+template <class T, class Count>
+void with_count_tree(const T* x, index_t n, int d, Metric metric, int n_threads, Count&& count) {
+    KDTree<T> tree(x, n, d, kCountLeafSize, n_threads);
+    if (d <= 8) tree.build_soa();
+    dispatch_metric_dim(metric, d, [&](auto policy, auto dim) { count(tree, policy, dim); });
+}
+
 }  // namespace
 
 template <class T>
 void count_within_kdtree(const T* x, index_t n, int d, const T* radius, Metric metric, int n_jobs,
                          index_t* counts) {
     const int nt = resolve_threads(n_jobs);
-    if (d == 1) {
-        if (metric == Metric::Euclidean)
-            count_sorted_1d<T, EuclideanPolicy>(x, n, radius, nt, counts);
-        else
-            count_sorted_1d<T, ChebyshevPolicy>(x, n, radius, nt, counts);
-        return;
-    }
-    KDTree<T> tree(x, n, d, kCountLeafSize, nt);
-    if (d <= 8) tree.build_soa();
-    dispatch_metric_dim(metric, d, [&](auto policy, auto dim) {
-        using P = decltype(policy);
-        constexpr int D = decltype(dim)::value;
-        count_tree_all<T, P, D>(tree, radius, nt, counts);
+    if (d == 1) return count_sorted_1d_metric(x, n, radius, metric, nt, counts);
+    with_count_tree(x, n, d, metric, nt, [&](const KDTree<T>& tree, auto policy, auto dim) {
+        count_tree_all<T, decltype(policy), decltype(dim)::value>(tree, radius, nt, counts);
     });
 }
 
@@ -328,20 +336,13 @@ void count_within_radii_kdtree(const T* x, index_t n, int d, const T* radius, in
         std::vector<index_t> c(n);
         for (int j = 0; j < m; ++j) {
             for (index_t i = 0; i < n; ++i) r[i] = radius[i * m + j];
-            if (metric == Metric::Euclidean)
-                count_sorted_1d<T, EuclideanPolicy>(x, n, r.data(), nt, c.data());
-            else
-                count_sorted_1d<T, ChebyshevPolicy>(x, n, r.data(), nt, c.data());
+            count_sorted_1d_metric(x, n, r.data(), metric, nt, c.data());
             for (index_t i = 0; i < n; ++i) counts[i * m + j] = c[i];
         }
         return;
     }
-    KDTree<T> tree(x, n, d, kCountLeafSize, nt);
-    if (d <= 8) tree.build_soa();
-    dispatch_metric_dim(metric, d, [&](auto policy, auto dim) {
-        using P = decltype(policy);
-        constexpr int D = decltype(dim)::value;
-        count_tree_radii<T, P, D>(tree, radius, m, nt, counts);
+    with_count_tree(x, n, d, metric, nt, [&](const KDTree<T>& tree, auto policy, auto dim) {
+        count_tree_radii<T, decltype(policy), decltype(dim)::value>(tree, radius, m, nt, counts);
     });
 }
 
