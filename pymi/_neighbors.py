@@ -478,6 +478,18 @@ def count_within_pair(
     )
 
 
+def _as_radii(radii: np.ndarray) -> np.ndarray:
+    """``radii`` as an array of shape (n_samples, m), 1 <= m <= 8 (the kernel's limit)."""
+    r2 = np.asarray(radii)
+    if r2.ndim != 2 or not 1 <= r2.shape[1] <= 8:
+        msg = (
+            f"radii must have shape (n_samples, m) with 1 <= m <= 8; got shape {r2.shape} "
+            "(stack one column per radius, e.g. np.stack([r1, r2], axis=1))"
+        )
+        raise ValueError(msg)
+    return r2
+
+
 def count_within_radii(
     x: np.ndarray,
     radii: np.ndarray,
@@ -505,10 +517,7 @@ def count_within_radii(
     -------
     ndarray of shape (n_samples, m), int64
     """
-    r2 = np.asarray(radii)
-    if r2.ndim != 2 or not 1 <= r2.shape[1] <= 8:
-        msg = f"radii must have shape (n_samples, m) with 1 <= m <= 8; got shape {r2.shape}"
-        raise ValueError(msg)
+    r2 = _as_radii(radii)
     _check_metric(metric)
     xa = _as_points(x, "x")
     chosen, dev = resolve_backend(backend, device, "count_within")
@@ -555,10 +564,7 @@ def count_within_pair_radii(
     -------
     counts_x, counts_y : ndarray of shape (n_samples, m), int64
     """
-    r2 = np.asarray(radii)
-    if r2.ndim != 2 or not 1 <= r2.shape[1] <= 8:
-        msg = f"radii must have shape (n_samples, m) with 1 <= m <= 8; got shape {r2.shape}"
-        raise ValueError(msg)
+    r2 = _as_radii(radii)
     xa = _as_points(x, "x")
     ya = _as_points(y, "y")
     kw = {"metric": metric, "backend": backend, "n_jobs": n_jobs, "device": device}
