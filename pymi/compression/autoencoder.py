@@ -6,7 +6,10 @@ blocks [conv 3x3 -> batch norm -> LeakyReLU(0.2) -> max-pool 2] with 4, 8, 8, ..
 channels down to a small spatial size, a linear layer to the code with tanh (or
 sigmoid), a mirrored decoder; mean-absolute-error (L1) loss, Adam with learning
 rate 1e-3, Gaussian noise of standard deviation 0.1 on the input and 0.02 on the
-code during training only.
+code during training only. :class:`ConvAutoencoder` keeps the architecture but its
+defaults are tuned for the realistic budget of ``compress="ae"`` (a few thousand
+images, minutes of CPU): wider blocks (8, 16, 16), batches of 64 and no input noise;
+:data:`PAPER_AE_CHANNELS` and :data:`PAPER_AE_INPUT_NOISE` give the paper's values.
 
 PyTorch is imported lazily: this module imports without it, and ``fit`` raises an
 ImportError that says ``pip install "pymi[torch]"``.
@@ -32,7 +35,12 @@ from .._torch import (
 )
 from .base import Compressor
 
-__all__ = ["ConvAutoencoder", "MLPAutoencoder"]
+__all__ = ["PAPER_AE_CHANNELS", "PAPER_AE_INPUT_NOISE", "ConvAutoencoder", "MLPAutoencoder"]
+
+#: Encoder channels of the paper's image autoencoder (Butakov et al., ICLR 2024).
+PAPER_AE_CHANNELS: tuple[int, ...] = (4, 8, 8)
+#: Standard deviation of the paper's training-time input noise (pixels in [0, 1]).
+PAPER_AE_INPUT_NOISE = 0.1
 
 _CODE_ACTIVATIONS = ("tanh", "sigmoid", "linear")
 
@@ -323,7 +331,7 @@ class ConvAutoencoder(_TorchAutoencoder):
     """Convolutional autoencoder for images, after Butakov et al. (ICLR 2024).
 
     Encoder: ``n_blocks`` blocks [conv 3x3 (padding 1) -> BatchNorm -> LeakyReLU(0.2)
-    -> MaxPool 2], with ``channels`` (4, 8, 8, ... by default: the last entry is
+    -> MaxPool 2], with ``channels`` (8, 16, 16, ... by default: the last entry is
     repeated) until the smaller image side reaches ``bottleneck_size``; then a
     linear layer to the ``latent_dim`` code followed by ``code_activation``.
     Decoder: a linear layer back to the bottleneck, then mirrored blocks
@@ -359,12 +367,13 @@ class ConvAutoencoder(_TorchAutoencoder):
         Shape of one image, ``(H, W)`` or ``(C, H, W)``. Needed when images are
         given flattened as ``(n, C*H*W)``; otherwise ``x`` must be ``(n, H, W)``
         or ``(n, C, H, W)`` (and match ``image_shape`` when given).
-    channels : sequence of int, default (4, 8, 8)
+    channels : sequence of int, default (8, 16, 16)
         Channels of the encoder blocks; the last value is repeated for further blocks.
-        The default is the paper's. Wider blocks cost more per step but can keep more
-        information: on 16x16 Gaussian bumps (true MI 1 nat, 2500 training pairs,
-        KSG on 2000 held-out pairs) (4, 8, 8) reached 0.87 nats after 2160 steps and
-        (8, 16, 16) reached 0.92 after 1044 steps; PCA-2 reached 0.74.
+        The paper's are (4, 8, 8) (:data:`PAPER_AE_CHANNELS`). On 16x16 images the wider
+        default costs about the same per step on a CPU and keeps more information: on
+        16x16 rectangles (2500 training images, true MI 3 nats between one side's codes
+        and the other side's latents) (4, 8, 8) lost 0.68 nats and (8, 16, 16) 0.14,
+        both with batches of 64 and input noise 0.02.
     bottleneck_size : int, default 1
         Spatial size (of the smaller side) at which downsampling stops.
     upsample : {"nearest", "bilinear", "transpose"}, default "nearest"
@@ -374,8 +383,11 @@ class ConvAutoencoder(_TorchAutoencoder):
         Output non-linearity of the code layer (the MNIST experiment used sigmoid).
     lr : float, default 1e-3
         Adam learning rate.
-    batch_size : int, default 256
-        Mini-batch size (the whole training set when it is smaller).
+    batch_size : int, default 64
+        Mini-batch size (the whole training set when it is smaller). Small batches take
+        more optimiser steps in the same time on a CPU: at 2250 training images,
+        batches of 64 instead of 256 cut one side's loss on 16x16 rectangles from 0.59
+        to 0.11 nats (true MI 3) in the same wall time.
     max_epochs : int, default 100
         Maximum number of passes over the training rows.
     max_steps : int, optional
@@ -387,8 +399,14 @@ class ConvAutoencoder(_TorchAutoencoder):
         Epochs without improvement of the validation loss before stopping.
     tol : float, default 1e-4
         Relative improvement of the validation loss that counts as progress.
-    input_noise, code_noise : float, default 0.1, 0.02
-        Standard deviations of the training-time Gaussian noise.
+    input_noise : float, default 0.0
+        Standard deviation of the Gaussian noise added to the input during training (data
+        units). The paper's 0.1 (:data:`PAPER_AE_INPUT_NOISE`) hides the partial
+        coverage of edge pixels that locates a rectangle's edges below one pixel: on
+        16x16 rectangles one side lost 0.59 nats of 3 with 0.1, 0.10 with 0.02 and none
+        measurable with 0 (batches of 256, 256 and 64).
+    code_noise : float, default 0.02
+        Standard deviation of the Gaussian noise added to the code during training.
     weight_decay : float, default 0
         Adam weight decay.
     random_state : int, numpy.random.Generator or None
@@ -436,18 +454,18 @@ class ConvAutoencoder(_TorchAutoencoder):
         latent_dim: int,
         *,
         image_shape: Sequence[int] | None = None,
-        channels: Sequence[int] = (4, 8, 8),
+        channels: Sequence[int] = (8, 16, 16),
         bottleneck_size: int = 1,
         upsample: str = "nearest",
         code_activation: str = "tanh",
         lr: float = 1e-3,
-        batch_size: int = 256,
+        batch_size: int = 64,
         max_epochs: int = 100,
         max_steps: int | None = None,
         validation_fraction: float = 0.1,
         patience: int = 10,
         tol: float = 1e-4,
-        input_noise: float = 0.1,
+        input_noise: float = 0.0,
         code_noise: float = 0.02,
         weight_decay: float = 0.0,
         random_state: int | np.random.Generator | None = None,

@@ -130,14 +130,19 @@ def _input_codes(
     ):
         return cached, info
     from ..compression import ConvAutoencoder
+    from ..compression.autoencoder import PAPER_AE_CHANNELS, PAPER_AE_INPUT_NOISE
 
     log(
         f"training the input autoencoder ({config.input_dim}-D sigmoid code, L1 loss) on "
         f"{data.train_images.shape[0]} training images ..."
     )
     t0 = time.perf_counter()
+    # the paper's input encoder (Butakov et al., ICLR 2024): its channels and input
+    # noise, stated here because ConvAutoencoder's defaults are tuned for small budgets
     ae = ConvAutoencoder(
         config.input_dim,
+        channels=PAPER_AE_CHANNELS,
+        input_noise=PAPER_AE_INPUT_NOISE,
         code_activation="sigmoid",
         max_epochs=config.input_ae_epochs,
         batch_size=config.input_ae_batch_size,
