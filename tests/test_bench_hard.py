@@ -123,3 +123,29 @@ def test_cli_hard_preset(capsys):
     assert f"{2 * 3 * len(HARD_ESTIMATORS)} estimates" in cap.err
     assert bench_main(["--preset", "hard", "--quick", "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] == "hard-quick"
+
+
+def test_hard_images_preset_is_the_realistic_budget_call():
+    images = [t for t in hard_suite() if t.image]
+    cfg = bench.preset("hard-images")
+    cfg.validate()
+    assert cfg.n == 5000 and cfg.seeds == (0, 1, 2)
+    assert list(cfg.tasks) == [t.name for t in images]
+    assert cfg.n_estimates == 3 * sum(len(t.mi_values) for t in images)
+    for task in images:
+        spec = cfg.tasks[task.name]
+        assert cfg.task_grid(spec) == task.mi_values
+        (est,) = cfg.estimators_for(spec)
+        opts = cfg.options_for(spec, est)
+        latent = draw(task, 1.0, 2, random_state=0).latent_x.shape[1]
+        assert est.method == "cksg" and opts["compress"] == "ae" and opts["latent_dim"] == latent
+        assert opts["compressor_options"] == {"progress": False}  # the autoencoders' defaults
+
+
+def test_hard_images_quick_runs(tmp_path):
+    cfg = bench.preset("hard-images-quick")
+    out = runner.run(cfg, out_dir=tmp_path / "run", progress=False, report=False)
+    (row,) = runner.read_results(out)
+    assert row["task"] == "images-gaussian_bump-16" and not row["error"]
+    # two epochs of training keep some of the 1 nat, never more than the truth by much
+    assert -0.1 < row["estimate"] < 1.0 + 3 * row["stderr"]
