@@ -336,9 +336,11 @@ def mutual_information(
         mine: the critic network and its training (:class:`pymi.estimators.MINE`);
         ``progress`` also shows the compressor's training.
     shared, cross_fit, train_fraction, compressor_options
-        With ``compress``: one compressor for x and y (``shared=True``), the
-        split described above, and a dict of compressor arguments (e.g.
-        ``{"max_steps": 2000, "patience": 10}``; see :mod:`pymi.compression`).
+        With ``compress``: one compressor for x and y (``shared=True``; by
+        default shared by autoencoders when x and y are images of one shape, see
+        :func:`pymi.compression.compress_pair`), the split described above, and
+        a dict of compressor arguments (e.g. ``{"max_steps": 2000, "patience":
+        10}``; see :mod:`pymi.compression`).
 
     Returns
     -------
@@ -486,7 +488,7 @@ def mutual_information(
         method=compress,
         latent_dim=latent_dim,
         discrete_y=discrete_y,
-        shared=compress_opts.get("shared", False),
+        shared=compress_opts.get("shared"),
         train_fraction=compress_opts.get("train_fraction", 0.5),
         cross_fit=cross_fit,
         **{**shared_defaults, **compressor_options},

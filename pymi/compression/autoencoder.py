@@ -390,9 +390,12 @@ class ConvAutoencoder(_TorchAutoencoder):
         to 0.11 nats (true MI 3) in the same wall time.
     max_epochs : int, default 100
         Maximum number of passes over the training rows.
-    max_steps : int, optional
+    max_steps : int or None, default 2500
         Maximum number of optimiser steps in total: the training budget, which
-        (unlike ``max_epochs``) does not grow with the number of rows.
+        (unlike ``max_epochs``) does not grow with the number of rows; None for no
+        cap. At 2500 steps one cross-fitted ``compress="ae"`` estimate on 5000 pairs of
+        16x16 images takes 1-3 minutes on 2 CPU cores (rectangles, true MI 3: -0.43 nats
+        in 156 s, against -0.42 in 222 s without the cap).
     validation_fraction : float, default 0.1
         Fraction of rows held out for early stopping; 0 disables early stopping.
     patience : int, default 10
@@ -461,7 +464,7 @@ class ConvAutoencoder(_TorchAutoencoder):
         lr: float = 1e-3,
         batch_size: int = 64,
         max_epochs: int = 100,
-        max_steps: int | None = None,
+        max_steps: int | None = 2500,
         validation_fraction: float = 0.1,
         patience: int = 10,
         tol: float = 1e-4,

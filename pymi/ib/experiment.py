@@ -143,6 +143,7 @@ def _input_codes(
         config.input_dim,
         channels=PAPER_AE_CHANNELS,
         input_noise=PAPER_AE_INPUT_NOISE,
+        max_steps=None,
         code_activation="sigmoid",
         max_epochs=config.input_ae_epochs,
         batch_size=config.input_ae_batch_size,
