@@ -169,3 +169,44 @@ def test_compressed_estimator_cross_fits():
     assert single.n == 500
     with pytest.raises((TypeError, ValueError), match=r"cross_fit"):
         Compressed(inner, PCA(2), cross_fit="yes")
+
+
+def _images(n: int, seed: int, size: int = 8):
+    from pymi.datasets.images import gaussian_bump
+
+    s = gaussian_bump(1.0, n, size=size, random_state=seed)
+    return s.x, s.y
+
+
+@pytest.mark.parametrize(
+    ("method", "latent_dim", "reshape", "expected"),
+    [
+        ("ae", 2, False, True),  # same-shaped images, one code size: one autoencoder
+        ("ae", (2, 1), False, False),  # two code sizes
+        ("ae", 2, True, False),  # vectors: an MLP per side
+        ("pca", 2, False, False),  # PCA stays per side
+    ],
+)
+def test_shared_by_default_only_for_autoencoders_on_same_shaped_images(method, latent_dim, reshape, expected):
+    from pymi.compression import compress_pair
+
+    x, y = _images(80, 0)
+    if reshape:
+        x, y = x.reshape(80, -1), y.reshape(80, -1)
+    opts = {"max_epochs": 1, "channels": (2,), "hidden": (4,)} if method == "ae" else {}
+    if method == "ae" and not reshape:
+        opts.pop("hidden")
+    elif method == "ae":
+        opts.pop("channels")
+    pair = compress_pair(x, y, method=method, latent_dim=latent_dim, random_state=0, progress=False, **opts)
+    assert pair.params["shared"] is expected
+    if expected:  # the same fitted encoder codes both sides
+        assert pair.params["compressor_y"] == pair.params["compressor_x"]
+
+
+def test_shared_must_be_a_flag_or_none():
+    from pymi.compression import compress_pair
+
+    x, y = _images(40, 1)
+    with pytest.raises(TypeError, match=r"shared must be True, False or None \(automatic\); got shared='yes'"):
+        compress_pair(x, y, method="pca", latent_dim=2, shared="yes")
