@@ -1507,8 +1507,8 @@ PRESETS: dict[str, tuple[str, Callable[[], BenchConfig]]] = {
         lambda: _hard(quick=True),
     ),
     "hard-images": (
-        "the image tasks of the hard suite on the realistic budget: gaussian_bump 16x16, "
-        "rectangles 16x16 and 32x32, each estimate one call of the default method with "
+        "the image tasks of the hard suite on the realistic budget: gaussian_bump and "
+        "rectangles, 16x16 and 32x32, each estimate one call of the default method with "
         "compress='ae' (cross-fitted autoencoders at their defaults, code size = true "
         "parameters) on the N pairs only; true MI 0.5, 1, 2, 3, 5 nats, N=5000, seeds 0, 1, 2 "
         "(hours on a CPU)",

@@ -287,6 +287,7 @@ def _image_tasks() -> list[SuiteTask]:
     values = (0.5, 1.0, 2.0, 3.0, 5.0)
     return [
         SuiteTask("images-gaussian_bump-16", "images", "images.gaussian_bump", {"size": 16}, values, image=True),
+        SuiteTask("images-gaussian_bump-32", "images", "images.gaussian_bump", {"size": 32}, values, image=True),
         SuiteTask("images-rectangles-16", "images", "images.rectangles", {"size": 16}, values, image=True),
         SuiteTask("images-rectangles-32", "images", "images.rectangles", {"size": 32}, values, image=True),
     ]
