@@ -8,7 +8,7 @@ line with the estimate, its error against the exact truth (nats) and the wall ti
     # e.g. 5 0 '{"max_epochs": 300, "patience": 30}' '{"cross_fit": false}'
 
 AE_OPTIONS go to ``compressor_options``; CALL_OPTIONS to ``pymi.mutual_information``,
-plus ``"gen"`` (``"gaussian_bump"`` or ``"rectangles"``, 16x16) and ``"latent_dim"`` (2).
+plus ``"gen"`` (``"gaussian_bump"`` or ``"rectangles"``), ``"size"`` (16) and ``"latent_dim"`` (2).
 """
 
 import json
@@ -28,7 +28,8 @@ def main(argv: list[str]) -> None:
     call = json.loads(argv[3]) if len(argv) > 3 else {}
     gen = call.pop("gen", "gaussian_bump")
     latent_dim = call.pop("latent_dim", 2)
-    data = GENERATORS[gen](mi, 5000, random_state=seed)
+    size = call.pop("size", 16)
+    data = GENERATORS[gen](mi, 5000, size=size, random_state=seed)
     start = time.time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> None:
             compressor_options=ae_options, **call,
         )  # fmt: skip
     record = {
-        "generator": gen, "mi": mi, "seed": seed, "ae_options": ae_options, "call": call,
+        "generator": gen, "size": size, "mi": mi, "seed": seed, "ae_options": ae_options, "call": call,
         "estimate": est.value, "error": est.value - mi, "seconds": round(time.time() - start, 1),
     }  # fmt: skip
     print(json.dumps(record), flush=True)
