@@ -393,9 +393,9 @@ class ConvAutoencoder(_TorchAutoencoder):
     max_steps : int or None, default 2500
         Maximum number of optimiser steps in total: the training budget, which
         (unlike ``max_epochs``) does not grow with the number of rows; None for no
-        cap. At 2500 steps one cross-fitted ``compress="ae"`` estimate on 5000 pairs of
-        16x16 images takes 1-3 minutes on 2 CPU cores (rectangles, true MI 3: -0.43 nats
-        in 156 s, against -0.42 in 222 s without the cap).
+        cap. At 2500 steps one cross-fitted ``compress="ae"`` estimate on 5000 image pairs
+        takes 1-3 minutes on 2 CPU cores (32x32 rectangles, true MI 3: -0.43 nats in
+        156 s, against -0.42 in 222 s without the cap).
     validation_fraction : float, default 0.1
         Fraction of rows held out for early stopping; 0 disables early stopping.
     patience : int, default 10
