@@ -585,7 +585,10 @@ def compress_pair(
     if shared is None:
         shared = _share_by_default(method, xa, ya, lx, ly)
     if not isinstance(shared, (bool, np.bool_)):
-        msg = f"shared must be True, False or None (automatic); got shared={shared!r}"
+        msg = (
+            f"shared must be True, False or None (automatic); got shared={shared!r}; pass "
+            "True for one compressor on both sides, False for one per side, or leave it out"
+        )
         raise TypeError(msg)
     if shared and (lx is None or ly is None or lx != ly):
         msg = f"shared=True needs one latent_dim for both sides; got latent_dim={latent_dim!r}"
