@@ -424,8 +424,8 @@ def deserialize_compressor(
         encoder.load_state_dict(state["encoder"])
         decoder.load_state_dict(state["decoder"])
         dev = resolve_device(getattr(comp, "device", "cpu"))
-        encoder.to(dev).eval()
-        decoder.to(dev).eval()
+        encoder = comp._to_layout(torch, encoder.to(dev)).eval()
+        decoder = comp._to_layout(torch, decoder.to(dev)).eval()
         for k, v in attrs.items():
             setattr(comp, k, v)
         comp.encoder_, comp.decoder_, comp.device_ = encoder, decoder, dev

@@ -156,6 +156,10 @@ class _TorchAutoencoder(Compressor):
         """Crop decoder output to the input size (ConvAutoencoder removes padding)."""
         return out
 
+    def _to_layout(self, torch: Any, module: Any) -> Any:
+        """``module`` in the memory layout its kernels run fastest in (unchanged here)."""
+        return module
+
     # -- training ---------------------------------------------------------------------
     def _code_act(self, torch: Any) -> Any:
         nn = torch.nn
@@ -197,8 +201,7 @@ class _TorchAutoencoder(Compressor):
             encoder, decoder = build_torch_modules(
                 lambda: self._build(torch, tuple(data.shape[1:])), seed
             )
-            encoder.to(dev)
-            decoder.to(dev)
+            encoder, decoder = self._to_layout(torch, encoder.to(dev)), self._to_layout(torch, decoder.to(dev))
             gen = torch.Generator(device=dev)
             gen.manual_seed(seed ^ 0x5DEECE66D)
             xt = torch.from_numpy(np.ascontiguousarray(data)).to(dev)
@@ -630,6 +633,12 @@ class ConvAutoencoder(_TorchAutoencoder):
             dec += [nn.BatchNorm2d(out_c), nn.LeakyReLU(0.2)]
         dec.append(nn.Conv2d(ch[0], c_in, 3, padding=1))
         return nn.Sequential(*enc), nn.Sequential(*dec)
+
+    def _to_layout(self, torch: Any, module: Any) -> Any:
+        """``module`` with channels-last weights: the oneDNN convolutions on the CPU run
+        1.2-1.5x faster per training step in that layout (16x16 and 32x32 images,
+        ``benchmarks/compression/conv_layout.py``); the activations follow the weights."""
+        return module.to(memory_format=torch.channels_last)
 
     def _crop(self, out: Any) -> Any:
         left, right, top, bottom = self.padding_
