@@ -36,7 +36,9 @@ __all__ = [
     "INTERVAL_CONSTRAINTS",
     "INTERVAL_METHOD",
     "check_n_subsamples",
+    "interval_from_values",
     "subsample_interval",
+    "subsample_rows",
     "subsample_size",
 ]
 
@@ -121,9 +123,32 @@ def subsample_interval(
         ``subsample_bias`` (b), ``subsample_values``, ``subsample_size`` and
         ``interval_method``.
     """
+    rows = subsample_rows(n, n_subsamples, rng)
+    values = np.array([compute(r) for r in rows])
+    return interval_from_values(values, n, value, level=level, shared_variance=shared_variance)
+
+
+def subsample_rows(n: int, n_subsamples: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The rows of :func:`subsample_interval`'s ``n_subsamples`` disjoint random parts.
+
+    Each part holds ``n // n_subsamples`` sorted row indices; the partition is one
+    permutation drawn from ``rng``.
+    """
     m = n // n_subsamples
     perm = rng.permutation(n)
-    values = np.array([compute(np.sort(perm[i * m : (i + 1) * m])) for i in range(n_subsamples)])
+    return [np.sort(perm[i * m : (i + 1) * m]) for i in range(n_subsamples)]
+
+
+def interval_from_values(
+    values: np.ndarray, n: int, value: float, *, level: float, shared_variance: float = 0.0
+) -> dict:
+    """:func:`subsample_interval`'s result from the estimates ``values`` (nats) on the parts.
+
+    ``values`` holds one estimate per part of :func:`subsample_rows`; the other
+    arguments and the returned dict are those of :func:`subsample_interval`.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    m = n // values.size
     sd = float(np.sqrt(np.var(values, ddof=1) * m / n + shared_variance))
     bias = float((values.mean() - value) / (n / m - 1.0))
     half_width = float(special.ndtri(0.5 + level / 2.0)) * float(np.hypot(sd, bias)) + abs(bias)

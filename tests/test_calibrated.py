@@ -210,7 +210,7 @@ def test_order_terms_are_those_of_ksg_at_each_order(k):
     x = rng.standard_normal((400, 2))
     y = x[:, :1] + rng.standard_normal((400, 1))
     est = CalibratedKSG(k=k, extrapolation_z=3.0)
-    terms, correction, _ = est._ksg_terms(est._ksg(), x, y, rng, orders=True)
+    terms, correction, _ = est._ksg_terms(est._ksg(1), x, y, orders=True)
     ksg_terms = {j: KSG(k=j, whiten=False)._mi_continuous(x, y, rng)[1] for j in (1, 2, k)}
     assert np.array_equal(terms, ksg_terms[k])
     a, b = est._orders()
@@ -297,3 +297,50 @@ def test_no_order_correction_on_data_with_atoms():
     assert est.params["order_correction_skipped_atoms"]
     assert "order_correction_applied" not in est.params
     assert est.value == plain.value and est.interval == plain.interval
+
+
+@pytest.mark.filterwarnings("ignore::pymi.estimators.TiesWarning")
+@pytest.mark.parametrize("dim", [1, 3])
+def test_threads_and_concurrent_jobs_do_not_change_the_estimate(dim, monkeypatch):
+    # the KSG runs are independent jobs (two worker threads with n_jobs >= 2); every random
+    # draw happens before them, so the result is bit for bit that of one serial thread
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal((1200, dim)), 1)  # ties: the normal scores draw at random
+    y = np.tanh(x) + rng.standard_normal((1200, dim))
+    runs = {}
+    for n_jobs in (1, 2, 3):
+        est = CalibratedKSG(n_jobs=n_jobs, random_state=7, ties="jitter")
+        runs[n_jobs] = est.estimate(x, y)
+    for n_jobs in (2, 3):
+        assert runs[n_jobs].value == runs[1].value
+        assert runs[n_jobs].interval == runs[1].interval
+        assert runs[n_jobs].stderr == runs[1].stderr
+    # the two-worker path really runs: each job gets half the threads
+    seen = []
+    real = CalibratedKSG._ksg_terms
+
+    def spy(self, ksg, sx, sy, orders):
+        seen.append(ksg.n_jobs)
+        return real(self, ksg, sx, sy, orders)
+
+    monkeypatch.setattr(CalibratedKSG, "_ksg_terms", spy)
+    again = CalibratedKSG(n_jobs=4, random_state=7, ties="jitter").estimate(x, y)
+    assert again.value == runs[1].value
+    assert seen == [2] * 7  # data, reference, subsample reference, 4 subsamples
+
+
+def test_interval_parts_compose_to_subsample_interval():
+    from pymi._interval import interval_from_values, subsample_interval, subsample_rows
+
+    data = np.random.default_rng(1).standard_normal(1003)
+    whole = subsample_interval(
+        lambda rows: float(data[rows].mean()), 1003, 0.01, n_subsamples=4, level=0.9,
+        rng=np.random.default_rng(2), shared_variance=0.003,
+    )
+    rows = subsample_rows(1003, 4, np.random.default_rng(2))
+    assert [r.size for r in rows] == [250] * 4
+    assert len(np.unique(np.concatenate(rows))) == 1000
+    parts = interval_from_values(
+        np.array([data[r].mean() for r in rows]), 1003, 0.01, level=0.9, shared_variance=0.003
+    )
+    assert parts == whole

@@ -63,6 +63,7 @@ IEEE ISIT 2017, 3030-3034.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -74,11 +75,12 @@ from .._copula import gaussian_mi_from_cov, logdet_bias, normal_scores
 from .._interval import (
     INTERVAL_CONSTRAINTS,
     check_n_subsamples,
-    subsample_interval,
+    interval_from_values,
+    subsample_rows,
     subsample_size,
 )
 from .._params import Interval, Options
-from .._validation import check_k
+from .._validation import check_k, resolve_n_jobs
 from .._whitening import _raise_constant
 from ._backend import BACKENDS, count_backend, resolve_backend
 from ._base import K_CONSTRAINT, MIEstimator
@@ -222,9 +224,9 @@ class CalibratedKSG(MIEstimator):
         check_n_subsamples(type(self).__name__, self.n_subsamples)
 
     # ------------------------------------------------------------------ MI
-    def _ksg(self) -> KSG:
+    def _ksg(self, n_jobs: int | None) -> KSG:
         return KSG(
-            k=self.k, whiten=False, backend=self.backend, n_jobs=self.n_jobs, device=self.device,
+            k=self.k, whiten=False, backend=self.backend, n_jobs=n_jobs, device=self.device,
             ties="raise",
         )
 
@@ -241,26 +243,27 @@ class CalibratedKSG(MIEstimator):
         return 1, max(self.k, 2)
 
     def _ksg_terms(
-        self, ksg: KSG, sx: np.ndarray, sy: np.ndarray, rng: np.random.Generator, orders: bool
+        self, ksg: KSG, sx: np.ndarray, sy: np.ndarray, orders: bool
     ) -> tuple[np.ndarray, np.ndarray | None, str]:
         """Per-point KSG terms (nats) at order ``k`` and, with ``orders``, the correction's terms.
 
         The correction's terms are ``w_a t_a + w_b t_b - t_k`` with the order-``j`` KSG
-        terms ``t_j`` from one joint neighbour search (:func:`order_weights`).
+        terms ``t_j`` from one joint neighbour search (:func:`order_weights`). Runs with
+        ``ksg``'s threads and draws nothing at random.
         """
         a, b = self._orders()
         n = sx.shape[0]
         if not orders or n <= b:  # (k = 1 with 2 rows has no second neighbour)
-            _, terms, params = ksg._mi_continuous(sx, sy, rng)
+            _, terms, params = ksg._mi_continuous(sx, sy, None)
             return terms, None, params["backend"]
         joint = np.ascontiguousarray(np.concatenate([sx, sy], axis=1))
         backend, device = resolve_backend(self.backend, self.device)
         dist, _ = _neighbors.knn(
-            joint, b, metric="chebyshev", backend=backend, n_jobs=self.n_jobs, device=device
+            joint, b, metric="chebyshev", backend=backend, n_jobs=ksg.n_jobs, device=device
         )
         # both orders' marginal counts from one pass per side
         radii = np.ascontiguousarray(dist[:, [a - 1, b - 1]])
-        kw = {"metric": "chebyshev", "backend": count_backend(backend), "n_jobs": self.n_jobs, "device": device}
+        kw = {"metric": "chebyshev", "backend": count_backend(backend), "n_jobs": ksg.n_jobs, "device": device}
         nx, ny = _neighbors.count_within_pair_radii(sx, sy, radii, **kw)
         terms = {
             j: special.digamma(j) + special.digamma(n) - special.digamma(nx[:, c] + 1.0)
@@ -271,38 +274,31 @@ class CalibratedKSG(MIEstimator):
         correction = w_a * terms[a] + w_b * terms[b] - terms[self.k]
         return terms[self.k], correction, backend
 
-    def _reference(
-        self, ksg: KSG, cov: np.ndarray, n: int, dim_x: int, rng: np.random.Generator,
-        orders: bool = False,
-    ) -> tuple[list[float], list[float], list[np.ndarray]]:
-        """KSG values (nats) on ``n_references`` Gaussian draws, their delta-method variances,
-        and (with ``orders``) their order-correction terms."""
-        chol = np.linalg.cholesky(cov)
-        values, variances, corrections = [], [], []
-        for _ in range(self.n_references):
-            g = rng.standard_normal((n, cov.shape[0])) @ chol.T
-            gx, gy = g[:, :dim_x], g[:, dim_x:]
-            if self.copula:
-                gx, gy = normal_scores(gx, rng), normal_scores(gy, rng)
-            terms, correction, _ = self._ksg_terms(ksg, gx, gy, rng, orders)
-            values.append(float(np.mean(terms)))
-            variances.append(float(np.var(terms, ddof=1) / n))
-            if correction is not None:
-                corrections.append(correction)
-        return values, variances, corrections
+    def _run_ksg(
+        self, jobs: list[tuple[np.ndarray, np.ndarray, bool]]
+    ) -> list[tuple[np.ndarray, np.ndarray | None, str]]:
+        """:meth:`_ksg_terms` of every ``(sx, sy, orders)`` job, in order.
 
-    def _calibrated(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        rng: np.random.Generator,
-        ksg: KSG,
-        reference: tuple[list[float], list[float], list[np.ndarray]] | None = None,
-    ) -> dict:
-        """The calibrated estimate on ``(x, y)``; ``reference`` reuses KSG values of Gaussian draws of the same size.
+        The jobs are independent, so on the CPU with two or more threads they run on
+        two worker threads with half the threads each (the kernels release the GIL):
+        their small and single-threaded parts (1-D sorted counts, the subsamples, the
+        Python between kernel calls) then overlap instead of leaving a core idle. The
+        kernels are exact, so the result does not depend on the thread count.
+        """
+        threads = resolve_n_jobs(self.n_jobs)
+        _, device = resolve_backend(self.backend, self.device)
+        if threads < 2 or device != "cpu" or self.backend == "faiss" or len(jobs) < 2:
+            ksg = self._ksg(self.n_jobs)
+            return [self._ksg_terms(ksg, sx, sy, orders) for sx, sy, orders in jobs]
+        ksg = self._ksg(threads // 2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(lambda job: self._ksg_terms(ksg, *job), jobs))
 
-        Without ``reference`` (the full sample) the order correction is computed too
-        when ``extrapolation_z`` is set (keys ``order_correction``, ``order_correction_se``).
+    def _sample(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *, full: bool) -> dict:
+        """Normal scores, their covariance and Gaussian MI (nats) of ``(x, y)``.
+
+        With ``full`` (the whole sample) also whether the neighbour-order correction is
+        computed (``orders``), or why not (``atoms``, ``hopeless``; module docstring).
         """
         n, dx = x.shape
         dy = y.shape[1]
@@ -310,21 +306,59 @@ class CalibratedKSG(MIEstimator):
         sx, sy = self._transform(x, y, rng)
         cov = np.cov(np.concatenate([sx, sy], axis=1), rowvar=False).reshape(dx + dy, dx + dy)
         _check_collinear(cov, dx)
-        i_gauss = gaussian_mi_from_cov(cov, dx)
-        orders = reference is None and self.extrapolation_z is not None
-        atoms = orders and (_has_atoms(x) or _has_atoms(y))
-        a, b = self._orders()
-        w_a = abs(order_weights(a, b, dx + dy)[0])
-        hopeless = orders and w_a * MIN_CORRECTION_SPREAD / np.sqrt(n) > MAX_CORRECTION_SE
-        orders = orders and not atoms and not hopeless
-        data_terms, data_correction, backend = self._ksg_terms(ksg, sx, sy, rng, orders)
+        sample = {"sx": sx, "sy": sy, "cov": cov, "i_gauss": gaussian_mi_from_cov(cov, dx)}
+        sample.update(orders=False, atoms=False, hopeless=False)
+        if full and self.extrapolation_z is not None:
+            a, b = self._orders()
+            atoms = _has_atoms(x) or _has_atoms(y)
+            w_a = abs(order_weights(a, b, dx + dy)[0])
+            hopeless = not atoms and w_a * MIN_CORRECTION_SPREAD / np.sqrt(n) > MAX_CORRECTION_SE
+            sample.update(orders=not (atoms or hopeless), atoms=atoms, hopeless=hopeless)
+        return sample
+
+    def _draw_references(
+        self, cov: np.ndarray, n: int, dim_x: int, rng: np.random.Generator
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``n_references`` Gaussian samples of ``n`` rows from ``N(0, cov)``, split into (x, y)
+        and normal-scored like the data."""
+        chol = np.linalg.cholesky(cov)
+        draws = []
+        for _ in range(self.n_references):
+            g = rng.standard_normal((n, cov.shape[0])) @ chol.T
+            gx, gy = g[:, :dim_x], g[:, dim_x:]
+            if self.copula:
+                gx, gy = normal_scores(gx, rng), normal_scores(gy, rng)
+            draws.append((gx, gy))
+        return draws
+
+    @staticmethod
+    def _reference(
+        results: list[tuple[np.ndarray, np.ndarray | None, str]],
+    ) -> tuple[list[float], list[float], list[np.ndarray]]:
+        """KSG values (nats) of the reference draws, their delta-method variances and
+        their order-correction terms (where computed)."""
+        values = [float(np.mean(terms)) for terms, _, _ in results]
+        variances = [float(np.var(terms, ddof=1) / terms.size) for terms, _, _ in results]
+        corrections = [c for _, c, _ in results if c is not None]
+        return values, variances, corrections
+
+    def _calibrated(
+        self,
+        sample: dict,
+        data: tuple[np.ndarray, np.ndarray | None, str],
+        reference: tuple[list[float], list[float], list[np.ndarray]],
+    ) -> dict:
+        """The calibrated estimate (nats) of ``sample`` from its KSG terms ``data`` and the
+        ``reference``'s (:meth:`_reference`, Gaussian draws of the same size).
+
+        Where the data's terms include the order correction's, its value and standard
+        error are returned too (keys ``order_correction``, ``order_correction_se``).
+        """
+        data_terms, data_correction, backend = data
+        n = data_terms.size
+        dx, dy = sample["sx"].shape[1], sample["sy"].shape[1]
+        cov, i_gauss = sample["cov"], sample["i_gauss"]
         data_value = float(np.mean(data_terms))
-        var_c = np.var(data_correction, ddof=1) / n if data_correction is not None else np.inf
-        if reference is None:
-            # the references only add to the correction's variance: where the data's share
-            # alone exceeds MAX_CORRECTION_SE their extra count pass is skipped
-            ref_orders = orders and bool(np.sqrt(var_c) <= MAX_CORRECTION_SE)
-            reference = self._reference(ksg, cov, n, dx, rng, ref_orders)
         ref_values, ref_vars, ref_corrections = reference
         ref_value = float(np.mean(ref_values))
         plugin_bias = 0.5 * (logdet_bias(dx, n) + logdet_bias(dy, n) - logdet_bias(dx + dy, n))
@@ -337,13 +371,16 @@ class CalibratedKSG(MIEstimator):
         var_ref = float(np.sum(ref_vars)) / len(ref_vars) ** 2
         var = np.var(data_terms, ddof=1) / n + var_ref + (1.0 - alpha) ** 2 * var_gauss
         order: dict[str, Any] = {}
-        if atoms:
+        if sample["atoms"]:
             order["order_correction_skipped_atoms"] = True
-        elif hopeless:
+        elif sample["hopeless"]:
             order["order_correction_skipped_imprecise"] = True
         if data_correction is not None:
-            correction = float("nan")  # not computed: too imprecise to be applied
-            if ref_corrections:
+            var_c = float(np.var(data_correction, ddof=1) / n)
+            correction = float("nan")  # not reported: too imprecise to be applied
+            # the references only add to the correction's variance: where the data's share
+            # alone exceeds MAX_CORRECTION_SE the correction is not used
+            if ref_corrections and np.sqrt(var_c) <= MAX_CORRECTION_SE:
                 # the data's and the references' correction terms are independent samples
                 ref_mean = float(np.mean([c.mean() for c in ref_corrections]))
                 correction = float(data_correction.mean()) - ref_mean
@@ -355,7 +392,6 @@ class CalibratedKSG(MIEstimator):
             "value": float(value),
             "stderr": float(np.sqrt(var)),
             "reference_variance": var_ref,
-            "cov": cov,
             "i_gauss": i_gauss,
             "ksg_data": float(data_value),
             "ksg_reference": ref_value,
@@ -369,9 +405,33 @@ class CalibratedKSG(MIEstimator):
     def _mi_continuous(self, x, y, rng):
         n, dx = x.shape
         m = subsample_size(n, self.n_subsamples, self.k)
-        ksg = self._ksg()  # built once: construction validates every parameter
-        parts = self._calibrated(x, y, rng, ksg)
-        hidden = ("value", "stderr", "cov", "reference_variance")
+        # every random draw first, in one fixed order (normal scores break ties at
+        # random): the KSG runs below are then independent jobs whose scheduling cannot
+        # change the result
+        full = self._sample(x, y, rng, full=True)
+        references = self._draw_references(full["cov"], n, dx, rng)
+        sub_references: list[tuple[np.ndarray, np.ndarray]] = []
+        subsamples: list[dict] = []
+        if self.n_subsamples:
+            # one Gaussian reference of the subsample size serves every subsample: its
+            # KSG value is common to all of them, so its share of the variance is added
+            # from the full-sample reference instead of showing in their spread
+            sub_references = self._draw_references(full["cov"], m, dx, rng)
+            subsamples = [
+                self._sample(x[rows], y[rows], rng, full=False)
+                for rows in subsample_rows(n, self.n_subsamples, rng)
+            ]
+        # the reference draws compute the correction's terms with the data's: deciding
+        # after the data's run (where its share of the error alone rules the correction
+        # out) would serialise the two largest jobs
+        jobs = [(full["sx"], full["sy"], full["orders"])]
+        jobs += [(gx, gy, full["orders"]) for gx, gy in references]
+        jobs += [(gx, gy, False) for gx, gy in sub_references]
+        jobs += [(s["sx"], s["sy"], False) for s in subsamples]
+        results = self._run_ksg(jobs)
+        n_ref, n_sub_ref = len(references), len(sub_references)
+        parts = self._calibrated(full, results[0], self._reference(results[1 : 1 + n_ref]))
+        hidden = ("value", "stderr", "reference_variance")
         params = {
             "k": self.k,
             "copula": self.copula,
@@ -384,18 +444,14 @@ class CalibratedKSG(MIEstimator):
             "_stderr": parts["stderr"],
         }
         if self.n_subsamples:
-            # one Gaussian reference of the subsample size serves every subsample: its
-            # KSG value is common to all of them, so its share of the variance is added
-            # from the full-sample reference instead of showing in their spread
-            reference = self._reference(ksg, parts["cov"], m, dx, rng)
-
-            def on_rows(rows: np.ndarray) -> float:
-                return self._calibrated(x[rows], y[rows], rng, ksg, reference)["value"]
-
+            sub_reference = self._reference(results[1 + n_ref : 1 + n_ref + n_sub_ref])
+            values = [
+                self._calibrated(sample, result, sub_reference)["value"]
+                for sample, result in zip(subsamples, results[1 + n_ref + n_sub_ref :])
+            ]
             params.update(
-                subsample_interval(
-                    on_rows, n, parts["value"], n_subsamples=self.n_subsamples,
-                    level=self.interval_level, rng=rng,
+                interval_from_values(
+                    np.array(values), n, parts["value"], level=self.interval_level,
                     shared_variance=parts["reference_variance"],
                 )
             )
@@ -436,7 +492,7 @@ class CalibratedKSG(MIEstimator):
         check_k(self.k, x.shape[0])
         _raise_constant(x, "x")
         sx = normal_scores(x, rng) if self.copula else x
-        value, terms, params = self._ksg()._mi_discrete(sx, codes, classes, rng)
+        value, terms, params = self._ksg(self.n_jobs)._mi_discrete(sx, codes, classes, rng)
         params = {**params, "copula": self.copula, "calibrated": False}
         return value, terms, params
 
