@@ -157,8 +157,8 @@ class CalibratedKSG(MIEstimator):
         reference). The value, its standard error and whether it was applied are in
         ``params`` (``order_correction``, ``order_correction_se``,
         ``order_correction_applied``); ``order_correction`` is nan where the data's share
-        of the standard error alone exceeds :data:`MAX_CORRECTION_SE` (the references'
-        count pass is then skipped, and ``order_correction_se`` is that share). When
+        of the standard error alone exceeds :data:`MAX_CORRECTION_SE` (then
+        ``order_correction_se`` is that share). When
         applied, the correction's variance is added to the standard error's and the
         interval is shifted by ``c`` and widened by its standard error in quadrature.
         Data with atoms (ties, :data:`ATOM_GAP_SHARE`) never get it
@@ -171,6 +171,10 @@ class CalibratedKSG(MIEstimator):
 
     Notes
     -----
+    With two or more threads on the CPU the KSG passes (data, references, subsamples)
+    run as jobs on two worker threads with half of ``n_jobs`` each; every random number
+    is drawn before them, so the estimate does not depend on ``n_jobs``.
+
     With ``discrete_y=True`` no Gaussian reference exists for labels: the
     estimate is the KSG estimator of Ross (2014) on the normal scores of X.
     Entropies are not estimated (``method="wkl"`` or ``"kl"``).
