@@ -182,26 +182,30 @@ void count_tree_radii(const KDTree<T>& tree, const T* radius, int m, int n_threa
         });
 }
 
+// Counts at m radii per point (radius[i * m + j] -> out[i * m + j]) from one sorted
+// copy: the sort is shared by every radius.
 template <class T, class P>
-void count_sorted_1d(const T* x, index_t n, const T* radius, int n_threads, index_t* out) {
+void count_sorted_1d(const T* x, index_t n, const T* radius, int m, int n_threads, index_t* out) {
     std::vector<T> v(x, x + n);
     std::sort(v.begin(), v.end());
     // chunks of 16384 binary-search pairs (~1 ms): small inputs stay on one
     // thread, where waking a second one would cost more than it saves
     parallel_for(
-        n, n_threads, 16384, [] { return 0; },
+        n, n_threads, std::max<index_t>(1, 16384 / m), [] { return 0; },
         [&](index_t i, int&) {
             const T xi = x[i];
-            const T rr = P::strict_radius(radius[i]);
-            // prefix where v_j < x_i or v_j is within the radius on the right
-            const auto right = std::partition_point(v.begin(), v.end(), [&](T vj) {
-                return vj < xi || P::acc(T(0), vj - xi) < rr;
-            });
-            // prefix where v_j < x_i and v_j is outside the radius on the left
-            const auto left = std::partition_point(v.begin(), v.end(), [&](T vj) {
-                return vj < xi && !(P::acc(T(0), xi - vj) < rr);
-            });
-            out[i] = static_cast<index_t>(right - left) - (T(0) < rr ? 1 : 0);
+            for (int j = 0; j < m; ++j) {
+                const T rr = P::strict_radius(radius[i * m + j]);
+                // prefix where v_j < x_i or v_j is within the radius on the right
+                const auto right = std::partition_point(v.begin(), v.end(), [&](T vj) {
+                    return vj < xi || P::acc(T(0), vj - xi) < rr;
+                });
+                // prefix where v_j < x_i and v_j is outside the radius on the left
+                const auto left = std::partition_point(v.begin(), v.end(), [&](T vj) {
+                    return vj < xi && !(P::acc(T(0), xi - vj) < rr);
+                });
+                out[i * m + j] = static_cast<index_t>(right - left) - (T(0) < rr ? 1 : 0);
+            }
         });
 }
 
@@ -299,11 +303,12 @@ void count_brute_impl(const T* x, int dx, const T* y, int dy, index_t n, const T
 
 // count_sorted_1d with the metric chosen at run time.
 template <class T>
-void count_sorted_1d_metric(const T* x, index_t n, const T* radius, Metric metric, int n_threads, index_t* out) {
+void count_sorted_1d_metric(const T* x, index_t n, const T* radius, int m, Metric metric, int n_threads,
+                            index_t* out) {
     if (metric == Metric::Euclidean)
-        count_sorted_1d<T, EuclideanPolicy>(x, n, radius, n_threads, out);
+        count_sorted_1d<T, EuclideanPolicy>(x, n, radius, m, n_threads, out);
     else
-        count_sorted_1d<T, ChebyshevPolicy>(x, n, radius, n_threads, out);
+        count_sorted_1d<T, ChebyshevPolicy>(x, n, radius, m, n_threads, out);
 }
 
 // Builds the count tree of x (coordinate-major leaves up to d = 8) and calls
@@ -321,7 +326,7 @@ template <class T>
 void count_within_kdtree(const T* x, index_t n, int d, const T* radius, Metric metric, int n_jobs,
                          index_t* counts) {
     const int nt = resolve_threads(n_jobs);
-    if (d == 1) return count_sorted_1d_metric(x, n, radius, metric, nt, counts);
+    if (d == 1) return count_sorted_1d_metric(x, n, radius, 1, metric, nt, counts);
     with_count_tree(x, n, d, metric, nt, [&](const KDTree<T>& tree, auto policy, auto dim) {
         count_tree_all<T, decltype(policy), decltype(dim)::value>(tree, radius, nt, counts);
     });
@@ -331,16 +336,7 @@ template <class T>
 void count_within_radii_kdtree(const T* x, index_t n, int d, const T* radius, int m, Metric metric, int n_jobs,
                                index_t* counts) {
     const int nt = resolve_threads(n_jobs);
-    if (d == 1) {  // one sorted-array pass per radius
-        std::vector<T> r(n);
-        std::vector<index_t> c(n);
-        for (int j = 0; j < m; ++j) {
-            for (index_t i = 0; i < n; ++i) r[i] = radius[i * m + j];
-            count_sorted_1d_metric(x, n, r.data(), metric, nt, c.data());
-            for (index_t i = 0; i < n; ++i) counts[i * m + j] = c[i];
-        }
-        return;
-    }
+    if (d == 1) return count_sorted_1d_metric(x, n, radius, m, metric, nt, counts);
     with_count_tree(x, n, d, metric, nt, [&](const KDTree<T>& tree, auto policy, auto dim) {
         count_tree_radii<T, decltype(policy), decltype(dim)::value>(tree, radius, m, nt, counts);
     });
